@@ -1,0 +1,478 @@
+"""Typed configuration of the relationship model, validated in one place.
+
+Every parameter of the brief's reference equations is a field here, with a
+default and a one-line description (the ``help`` metadata, shown by
+``python -m sim --help`` through the YAML files in ``configs/``). The
+dataclasses are registered in Hydra's ConfigStore as the schema of
+``configs/config.yaml``; :func:`validate` turns a wrong value into one
+:class:`ConfigError` that names the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+DEPARTMENTS: tuple[str, ...] = (
+    "sales",
+    "product",
+    "service",
+    "installation_training",
+    "logistics",
+    "finance",
+    "engineering",
+)
+STRATEGIES: tuple[str, ...] = ("lone_seller", "company_wide", "hybrid")
+NETWORKS: tuple[str, ...] = ("erdos_renyi", "watts_strogatz", "barabasi_albert")
+ENGINES: tuple[str, ...] = ("vector", "agent")
+PAYOFFS: tuple[str, ...] = ("surplus", "constant")
+EVENT_KINDS: tuple[str, ...] = (
+    "salesperson_leaves",
+    "quality_failure",
+    "price_war",
+    "new_entrant",
+    "uncertainty_shock",
+    "demand_shock",
+    "switch_strategy",
+)
+
+
+class ConfigError(ValueError):
+    """A configuration value is outside what the model accepts."""
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - mirrors argparse
+    """A dataclass field with a one-line description in its metadata."""
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: default.copy(), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class StrategyProfile:
+    """How a supplier following one strategy organises the account (M1, M5, M7–M10)."""
+
+    coordination: float = _f(0.5, "κ: how well departments keep the promises sales make")
+    person_share: float = _f(0.5, "ρ: share of each new bond that is bound to the salesperson")
+    cross_functional_rate: float = _f(
+        0.0, "share of active accounts touched by other departments each step (F9)"
+    )
+    dependency_investment: float = _f(
+        0.0, "share of top accounts that get a dependency investment each step (M10)"
+    )
+    monitor_silent_after: int = _f(
+        0, "m: contact accounts silent for more than m steps (0 = no monitoring policy, M9)"
+    )
+    complaint_handling: float = _f(
+        0.5, "probability per step that a pending complaint is answered (scaled by service)"
+    )
+    overhead_per_account: float = _f(
+        0.0, "coordination overhead per active account per step, multiplied by κ"
+    )
+
+
+def _lone_seller() -> StrategyProfile:
+    return StrategyProfile(
+        coordination=0.25,
+        person_share=0.8,
+        cross_functional_rate=0.0,
+        dependency_investment=0.0,
+        monitor_silent_after=0,
+        complaint_handling=0.35,
+        overhead_per_account=0.005,
+    )
+
+
+def _company_wide() -> StrategyProfile:
+    return StrategyProfile(
+        coordination=0.9,
+        person_share=0.2,
+        cross_functional_rate=0.25,
+        dependency_investment=0.05,
+        monitor_silent_after=4,
+        complaint_handling=0.8,
+        overhead_per_account=0.03,
+    )
+
+
+def _hybrid() -> StrategyProfile:
+    return StrategyProfile(
+        coordination=0.6,
+        person_share=0.5,
+        cross_functional_rate=0.1,
+        dependency_investment=0.02,
+        monitor_silent_after=8,
+        complaint_handling=0.6,
+        overhead_per_account=0.015,
+    )
+
+
+@dataclass
+class StrategyConfig:
+    """Which strategy each supplier follows, and what each strategy means (M1)."""
+
+    name: str = _f("mixed", "label of this strategy preset")
+    assignment: list[str] = _f(
+        ["lone_seller", "company_wide"],
+        "strategy of supplier j is assignment[j % len(assignment)]",
+    )
+    lone_seller: StrategyProfile = field(default_factory=_lone_seller)
+    company_wide: StrategyProfile = field(default_factory=_company_wide)
+    hybrid: StrategyProfile = field(default_factory=_hybrid)
+
+    def profile(self, strategy: str) -> StrategyProfile:
+        """The profile of a strategy name."""
+        return getattr(self, strategy)
+
+
+@dataclass
+class SalesConfig:
+    """The sales force (M2, M5, M7)."""
+
+    accounts_per_salesperson: int = _f(40, "accounts a supplier plans per salesperson")
+    capacity: int = _f(8, "contacts a salesperson can make per step")
+    skill_mean: float = _f(0.7, "mean salesperson skill in [0,1]")
+    skill_sd: float = _f(0.1, "standard deviation of salesperson skill")
+    coverage: float = _f(
+        0.6, "θ: how well a salesperson alone stands in for other departments (M7)"
+    )
+    promise_inflation: float = _f(0.08, "mean ψ: salespeople promise q̂·(1+ψ) (M7, F4)")
+    promise_inflation_sd: float = _f(0.03, "spread of ψ across salespeople")
+    departure_hazard: float = _f(0.0, "probability per step that a salesperson leaves (M2)")
+    poach_share: float = _f(0.7, "share of departures that go to a competitor")
+    portability: float = _f(
+        0.9, "share of person-bound loyalty that follows a poached salesperson (L3)"
+    )
+    contact_bond: float = _f(0.05, "bond added by one salesperson contact, times skill")
+    salary: float = _f(0.5, "cost of one salesperson per step")
+
+
+@dataclass
+class MarketConfig:
+    """The market: who is in it and how goods are priced and delivered (M1, M6, M7, M14)."""
+
+    name: str = _f("default", "label of this market preset")
+    n_buyers: int = _f(300, "number of buyers")
+    n_suppliers: int = _f(4, "number of suppliers")
+    departments: list[str] = _f(list(DEPARTMENTS), "departments every supplier has")
+    capability_mean: float = _f(0.7, "mean department capability c[j,d]")
+    capability_sd: float = _f(0.08, "spread of capability across suppliers and departments")
+    price: float = _f(1.0, "list price per unit of volume")
+    price_dispersion: float = _f(0.03, "relative spread of list prices across suppliers")
+    unit_cost: float = _f(0.55, "cost per unit of volume delivered")
+    value_per_quality: float = _f(2.0, "v: buyer's value of one unit delivered at q=1")
+    noise: float = _f(0.1, "standard deviation of delivered performance (M7)")
+    uncertainty: float = _f(0.0, "environmental uncertainty: scales demand/quality shocks (M12)")
+    supply_capacity: float | None = _f(
+        None, "stock per supplier per step as a multiple of the fair share of demand; null = no limit"
+    )
+    payoff: str = _f("surplus", "surplus: π = v·q − price; constant: π = profit_per_purchase")
+    profit_per_purchase: float = _f(1.0, "π when payoff=constant (the WKH case, §4)")
+    financial_weight: float = _f(0.2, "weight of the supplier's financial health in choice (F6)")
+    health_rate: float = _f(0.1, "rate at which financial health follows the margin (M1)")
+    discount_rate: float = _f(0.02, "per-step discount rate for customer lifetime value (M14)")
+
+
+@dataclass
+class BuyersConfig:
+    """Buyers' needs, stance and behaviour (M3)."""
+
+    name: str = _f("default", "label of this buyer preset")
+    needs_breadth: float = _f(
+        0.5, "share of needs outside product: 0 = product only, 1 = spread over all departments"
+    )
+    needs_concentration: float = _f(1.0, "Dirichlet concentration of non-product needs")
+    volume_sigma: float = _f(0.8, "log-normal σ of purchase volume (value tiers)")
+    purchase_prob: float = _f(0.7, "probability a buyer has a purchase need in a step")
+    adversarial_share: float = _f(0.3, "share of buyers with an adversarial stance (F8)")
+    quotes: int = _f(2, "suppliers an adversarial buyer splits its order over")
+    haggle_discount: float = _f(0.08, "price cut adversarial buyers push through (F8)")
+    memory: float = _f(0.1, "γ: WKH forgetting rate of attraction, in (0,1]")
+    choice_intensity: float = _f(4.0, "β: logit choice intensity (M6)")
+    price_sensitivity: float = _f(1.0, "λ: weight of price in choice (M6)")
+    adversarial_price_factor: float = _f(2.0, "adversarial buyers weigh price this many times more")
+    switching_weight: float = _f(1.0, "σ: weight of dependency (switching cost) in choice (M6)")
+    voice_propensity: float = _f(0.5, "mean probability a dissatisfied buyer complains (M9)")
+    failure_tolerance: float = _f(0.3, "delivered q below this is a serious failure (F9)")
+
+
+@dataclass
+class RelationshipConfig:
+    """Parameters of the tie dynamics M5–M13."""
+
+    initial_trust: float = _f(0.3, "T₀: trust of a new tie and the level decay returns to")
+    trust_gain: float = _f(0.5, "a⁺: trust gain per unit of positive disconfirmation (M8)")
+    trust_loss: float = _f(0.9, "a⁻: trust loss per unit of negative disconfirmation (M8)")
+    tolerance_zone: float = _f(0.1, "ν: a shortfall up to ν still counts as a promise kept (M8)")
+    satisfaction_rate: float = _f(0.3, "rate at which satisfaction follows its target (M8)")
+    disconfirmation_weight: float = _f(1.0, "weight of δ in the satisfaction target (M8)")
+    commitment_rate: float = _f(0.1, "rate at which commitment follows trust·satisfaction (M8)")
+    dissatisfied_below: float = _f(0.5, "satisfaction below this makes a buyer dissatisfied (M9)")
+    silent_churn_hazard: float = _f(0.25, "churn hazard per step of a silent dissatisfied tie (F5)")
+    voiced_churn_hazard: float = _f(0.06, "churn hazard per step while a complaint is pending")
+    recovery: float = _f(0.6, "share of lost trust recovered when a complaint is answered (M9)")
+    decay: float = _f(0.02, "ε: entropy decay of T, J and C per step without contact (M9, F5)")
+    trust_floor: float = _f(0.05, "trust below this dissolves the tie (M13)")
+    failure_exit: float = _f(0.3, "probability that a serious failure dissolves the tie (M13)")
+    reconsider_rate: float = _f(0.05, "probability per step that a dissolved tie is reconsidered")
+    learning_rate: float = _f(0.1, "knowledge K gained per interaction, K += r·(1−K) (M7, F10)")
+    fit_gain: float = _f(0.3, "φ: performance grows by factor (1+φ·K) with knowledge (F10)")
+    dependency_step: float = _f(0.15, "D gained per dependency investment, D += s·(1−D) (M10)")
+    dependency_decay: float = _f(0.01, "D lost per step, D −= d·D (M10)")
+    dependency_cost: float = _f(0.3, "cost of one dependency investment (M14)")
+    contact_cost: float = _f(0.02, "cost of one cross-functional or monitoring contact (M14)")
+    wallet_memory: float = _f(0.2, "rate of the share-of-wallet moving average")
+    tc_at_zero_trust: float = _f(0.5, "τ(0): non-productive share of face time at no trust (F7)")
+    tc_trust_slope: float = _f(0.375, "τ(T) = τ(0) − slope·T; 0.375 gives τ(1)=0.125 (F7)")
+    tc_cost: float = _f(0.1, "transaction cost per unit volume per unit of τ (M11)")
+    inspection_threshold: float = _f(0.7, "trust above which inspection is skipped (M11)")
+    inspection_cost: float = _f(0.03, "inspection cost per unit volume (M11)")
+    improvement_threshold: float = _f(0.6, "trust above which partners improve jointly (M12)")
+    improvement_rate: float = _f(0.002, "capability gain per qualifying purchase share (M12)")
+    flexibility: float = _f(0.6, "share of uncertainty shocks a trusted partner absorbs (M12)")
+    expansion_trust: float = _f(0.5, "trust to move exploration → expansion (M13)")
+    expansion_wallet: float = _f(0.3, "share of wallet to move exploration → expansion")
+    commitment_trust: float = _f(0.65, "trust to move expansion → commitment (M13)")
+    commitment_level: float = _f(0.4, "commitment to move expansion → commitment")
+    commitment_wallet: float = _f(0.5, "share of wallet to move expansion → commitment")
+    partner_trust: float = _f(0.75, "trust above which a committed supplier is promoted (F9)")
+    partner_share: float = _f(0.7, "share of volume a strategic partner gets first (F9)")
+    word_of_mouth: float = _f(0.02, "rate at which trust drifts to the neighbours' trust")
+
+
+@dataclass
+class NetworkConfig:
+    """Consideration sets and the buyer–buyer word-of-mouth graph."""
+
+    kind: str = _f("watts_strogatz", "word-of-mouth graph: erdos_renyi|watts_strogatz|barabasi_albert")
+    degree: int = _f(6, "mean degree of the word-of-mouth graph")
+    rewiring: float = _f(0.1, "Watts–Strogatz rewiring probability")
+    consideration: int = _f(3, "suppliers each buyer considers (capped at n_suppliers)")
+
+
+@dataclass
+class EventConfig:
+    """A scheduled what-if event (M15)."""
+
+    kind: str = _f("salesperson_leaves", "one of EVENT_KINDS")
+    t: int = _f(1, "step at which the event happens (1-based)")
+    supplier: int = _f(0, "supplier the event happens to")
+    target: int = _f(-1, "competitor receiving a poached salesperson (-1 = random rival)")
+    salesperson: int = _f(-1, "index within the supplier's sales force (-1 = most accounts)")
+    department: str = _f("product", "department of a quality failure")
+    severity: float = _f(0.5, "size of a failure, price cut or shock")
+    duration: int = _f(1, "steps the event lasts")
+    strategy: str = _f("company_wide", "new strategy for switch_strategy / new_entrant")
+
+
+@dataclass
+class ScenarioConfig:
+    """A named list of scheduled events."""
+
+    name: str = _f("baseline", "label of this scenario")
+    events: list[EventConfig] = field(default_factory=list)
+
+
+@dataclass
+class Config:
+    """Root of the configuration: the top-level keys are fixed names."""
+
+    seed: int = _f(0, "seed of every random stream of the run")
+    steps: int = _f(100, "purchase periods to simulate")
+    engine: str = _f("vector", "vector (one call per phase) or agent (Buyer.step per buyer)")
+    collect_every: int = _f(1, "collect supplier data every k steps")
+    warmup_share: float = _f(0.8, "summaries average the steps after this share of the run")
+    market: MarketConfig = field(default_factory=MarketConfig)
+    buyers: BuyersConfig = field(default_factory=BuyersConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    sales: SalesConfig = field(default_factory=SalesConfig)
+    relationship: RelationshipConfig = field(default_factory=RelationshipConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+
+
+def register_configs() -> None:
+    """Register the schema so that ``configs/config.yaml`` is type-checked by Hydra."""
+    cs = ConfigStore.instance()
+    cs.store(name="schema", node=Config)
+
+
+# ---------------------------------------------------------------- validation
+
+_UNIT = (0.0, 1.0)
+
+
+def _check(ok: bool, path: str, value: Any, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"{path}={value!r} is not allowed: expected {allowed}")
+
+
+def _in_range(path: str, value: float, lo: float, hi: float, *, open_lo: bool = False) -> None:
+    finite = isinstance(value, int | float) and math.isfinite(value)
+    ok = finite and (value > lo if open_lo else value >= lo) and value <= hi
+    lo_s = f"({lo}" if open_lo else f"[{lo}"
+    _check(ok, path, value, f"a number in {lo_s}, {hi}]")
+
+
+def _unit_fields(obj: Any, prefix: str, names: tuple[str, ...]) -> None:
+    for name in names:
+        _in_range(f"{prefix}.{name}", getattr(obj, name), *_UNIT)
+
+
+def _non_negative(obj: Any, prefix: str) -> None:
+    """Every numeric field of a dataclass must be finite and ≥ 0."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        _in_range(f"{prefix}.{f.name}", value, 0.0, math.inf)
+
+
+def validate(cfg: Config) -> Config:
+    """Check every field of a config; raise :class:`ConfigError` naming the first bad one.
+
+    Returns the config unchanged, so ``validate(to_config(dc))`` reads naturally.
+    """
+    _check(cfg.engine in ENGINES, "engine", cfg.engine, f"one of {list(ENGINES)}")
+    _check(cfg.steps >= 1, "steps", cfg.steps, "an integer ≥ 1")
+    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer ≥ 0")
+    _check(cfg.collect_every >= 1, "collect_every", cfg.collect_every, "an integer ≥ 1")
+    _in_range("warmup_share", cfg.warmup_share, 0.0, 1.0)
+    _check(cfg.warmup_share < 1.0, "warmup_share", cfg.warmup_share, "a number in [0, 1)")
+
+    m = cfg.market
+    _check(m.n_buyers >= 1, "market.n_buyers", m.n_buyers, "an integer ≥ 1")
+    _check(m.n_suppliers >= 1, "market.n_suppliers", m.n_suppliers, "an integer ≥ 1")
+    _non_negative(m, "market")
+    _check(len(m.departments) >= 1, "market.departments", m.departments, "a non-empty list")
+    for d in m.departments:
+        _check(d in DEPARTMENTS, "market.departments", d, f"names from {list(DEPARTMENTS)}")
+    _check(
+        len(set(m.departments)) == len(m.departments),
+        "market.departments",
+        m.departments,
+        "each department once",
+    )
+    _check("product" in m.departments, "market.departments", m.departments, "a list with product")
+    _unit_fields(m, "market", ("capability_mean",))
+    _check(m.payoff in PAYOFFS, "market.payoff", m.payoff, f"one of {list(PAYOFFS)}")
+    _check(m.price > 0, "market.price", m.price, "a number > 0")
+    if m.supply_capacity is not None:
+        _check(m.supply_capacity > 0, "market.supply_capacity", m.supply_capacity, "> 0 or null")
+
+    b = cfg.buyers
+    _non_negative(b, "buyers")
+    _unit_fields(
+        b,
+        "buyers",
+        (
+            "needs_breadth",
+            "purchase_prob",
+            "adversarial_share",
+            "haggle_discount",
+            "voice_propensity",
+            "failure_tolerance",
+        ),
+    )
+    _in_range("buyers.memory", b.memory, 0.0, 1.0, open_lo=True)
+    _check(b.needs_concentration > 0, "buyers.needs_concentration", b.needs_concentration, "> 0")
+    _check(b.quotes >= 1, "buyers.quotes", b.quotes, "an integer ≥ 1")
+
+    s = cfg.sales
+    _check(s.capacity >= 0, "sales.capacity", s.capacity, "an integer ≥ 0")
+    _non_negative(s, "sales")
+    _unit_fields(
+        s,
+        "sales",
+        ("skill_mean", "coverage", "departure_hazard", "poach_share", "portability"),
+    )
+    _check(
+        s.accounts_per_salesperson >= 1,
+        "sales.accounts_per_salesperson",
+        s.accounts_per_salesperson,
+        "an integer ≥ 1",
+    )
+
+    st = cfg.strategy
+    _check(len(st.assignment) >= 1, "strategy.assignment", st.assignment, "a non-empty list")
+    for name in st.assignment:
+        _check(name in STRATEGIES, "strategy.assignment", name, f"names from {list(STRATEGIES)}")
+    for name in STRATEGIES:
+        p = st.profile(name)
+        _non_negative(p, f"strategy.{name}")
+        _unit_fields(
+            p,
+            f"strategy.{name}",
+            (
+                "coordination",
+                "person_share",
+                "cross_functional_rate",
+                "dependency_investment",
+                "complaint_handling",
+            ),
+        )
+
+    r = cfg.relationship
+    _non_negative(r, "relationship")
+    _unit_fields(
+        r,
+        "relationship",
+        tuple(
+            f.name
+            for f in fields(r)
+            if f.name
+            not in ("trust_gain", "trust_loss", "fit_gain", "dependency_cost", "contact_cost",
+                    "tc_cost", "inspection_cost", "disconfirmation_weight")
+        ),
+    )
+    _check(
+        r.tc_trust_slope <= r.tc_at_zero_trust,
+        "relationship.tc_trust_slope",
+        r.tc_trust_slope,
+        f"at most tc_at_zero_trust={r.tc_at_zero_trust} so that τ(1) ≥ 0",
+    )
+
+    n = cfg.network
+    _check(n.kind in NETWORKS, "network.kind", n.kind, f"one of {list(NETWORKS)}")
+    _check(n.degree >= 0, "network.degree", n.degree, "an integer ≥ 0")
+    _check(n.consideration >= 1, "network.consideration", n.consideration, "an integer ≥ 1")
+    _in_range("network.rewiring", n.rewiring, *_UNIT)
+
+    for k, e in enumerate(cfg.scenario.events):
+        p = f"scenario.events[{k}]"
+        _check(e.kind in EVENT_KINDS, f"{p}.kind", e.kind, f"one of {list(EVENT_KINDS)}")
+        _check(1 <= e.t <= cfg.steps, f"{p}.t", e.t, f"a step in [1, steps={cfg.steps}]")
+        n_sup = m.n_suppliers + (1 if e.kind == "new_entrant" else 0)
+        _check(0 <= e.supplier < n_sup, f"{p}.supplier", e.supplier, f"an id in [0, {n_sup - 1}]")
+        _check(
+            e.target == -1 or (0 <= e.target < m.n_suppliers and e.target != e.supplier),
+            f"{p}.target",
+            e.target,
+            "-1 or another supplier's id",
+        )
+        _check(e.duration >= 1, f"{p}.duration", e.duration, "an integer ≥ 1")
+        _in_range(f"{p}.severity", e.severity, *_UNIT)
+        _check(e.department in m.departments, f"{p}.department", e.department,
+               f"one of {list(m.departments)}")
+        _check(e.strategy in STRATEGIES, f"{p}.strategy", e.strategy, f"one of {list(STRATEGIES)}")
+        if e.kind == "salesperson_leaves":
+            _check(m.n_suppliers >= 1, f"{p}.supplier", e.supplier, "an existing supplier")
+    return cfg
+
+
+def to_config(cfg: DictConfig | Config) -> Config:
+    """Turn a Hydra/OmegaConf node into a validated :class:`Config` dataclass."""
+    if isinstance(cfg, Config):
+        return validate(cfg)
+    try:
+        schema = OmegaConf.structured(Config)
+        merged = OmegaConf.merge(schema, cfg)
+        obj = OmegaConf.to_object(merged)
+    except Exception as err:  # OmegaConf's validation errors name the key; keep the message
+        raise ConfigError(str(err).splitlines()[0]) from err
+    assert is_dataclass(obj)
+    return validate(obj)  # type: ignore[arg-type]

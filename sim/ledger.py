@@ -1,0 +1,42 @@
+"""Per-supplier counters of one step: volume, revenue, churn, contacts, …"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+
+@dataclass
+class Ledger:
+    """What happened to each supplier this step; reset at the start of every step."""
+
+    n_suppliers: int
+    n_departments: int
+    volume: np.ndarray = field(init=False)  # volume shipped
+    trade_volume: np.ndarray = field(init=False)  # volume ordered (shipped or not)
+    revenue: np.ndarray = field(init=False)
+    nonproductive_time: np.ndarray = field(init=False)  # Σ volume·τ (M11)
+    buyer_cost: np.ndarray = field(init=False)  # buyers' transaction cost (M11)
+    contacts: np.ndarray = field(init=False)  # department and monitoring contacts
+    investments: np.ndarray = field(init=False)  # dependency investments (M10)
+    silent_churn: np.ndarray = field(init=False)
+    voiced_churn: np.ndarray = field(init=False)
+    other_churn: np.ndarray = field(init=False)  # trust collapse, serious failure
+    silent_episodes: np.ndarray = field(init=False)
+    voiced_episodes: np.ndarray = field(init=False)
+    improving_needs: np.ndarray = field(init=False)  # (M, D) Σ v·w over joint-improvement ties
+
+    def __post_init__(self) -> None:
+        self.reset(self.n_suppliers)
+
+    def reset(self, n_suppliers: int) -> None:
+        """Zero every counter (for ``n_suppliers``, which grows when a firm enters)."""
+        self.n_suppliers = n_suppliers
+        for f in fields(self):
+            if f.init:
+                continue
+            shape = (n_suppliers, self.n_departments) if f.name == "improving_needs" else (
+                n_suppliers,
+            )
+            setattr(self, f.name, np.zeros(shape, dtype=np.float64))

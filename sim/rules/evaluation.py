@@ -1,0 +1,77 @@
+"""M8 Evaluation: disconfirmation moves satisfaction, trust, attraction and commitment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def satisfaction_target(quality: np.ndarray, disconfirmation: np.ndarray, weight: float):
+    """``S* = clip(q + w·δ, 0, 1)``: satisfaction follows level and disconfirmation (M8)."""
+    return np.clip(quality + weight * disconfirmation, 0.0, 1.0)
+
+
+def update_trust(
+    trust: np.ndarray,
+    disconfirmation: np.ndarray,
+    gain: float,
+    loss: float,
+    tolerance: float,
+) -> np.ndarray:
+    """Asymmetric trust update (M8, F4).
+
+    ``T' = T + a⁺·max(δ+ν, 0)·(1 − T) − a⁻·max(−(δ+ν), 0)·T``
+
+    The brief's form uses ``δ`` alone; with honest promises ``δ`` is noise
+    around 0 and ``a⁻ > a⁺`` would erode trust in every honest firm. The zone
+    of tolerance ``ν`` (Parasuraman, Berry & Zeithaml 1991) counts a
+    shortfall up to ``ν`` as a kept promise, so kept promises build trust and
+    inflated ones (``ψ`` large, F4) destroy it. ``ν = 0`` gives the brief's form.
+    """
+    d = disconfirmation + tolerance
+    return np.clip(
+        trust + gain * np.maximum(d, 0.0) * (1.0 - trust) - loss * np.maximum(-d, 0.0) * trust,
+        0.0,
+        1.0,
+    )
+
+
+def payoff(
+    quality: np.ndarray,
+    price_paid: np.ndarray,
+    value_per_quality: float,
+    constant: float | None,
+) -> np.ndarray:
+    """Realised surplus ``π`` of a purchase (M8): ``v·q − price`` or a constant (WKH, §4)."""
+    if constant is not None:
+        return np.full_like(quality, constant)
+    return value_per_quality * quality - price_paid
+
+
+def update_attraction(
+    loyalty_person: np.ndarray,
+    loyalty_firm: np.ndarray,
+    gain: np.ndarray,
+    memory: np.ndarray | float,
+    person_share: np.ndarray,
+) -> None:
+    """WKH attraction split into person- and firm-bound loyalty, in place (M8, F2, L1).
+
+    ``Lp ← (1−γ)·Lp + ρ·π·[bought]``, ``Lf ← (1−γ)·Lf + (1−ρ)·π·[bought]``;
+    their sum is exactly ``J ← (1−γ)·J + π·[bought]`` of Weisbuch, Kirman &
+    Herreiner (2000). ``gain`` is ``π`` on the ties bought from and 0 elsewhere.
+    """
+    keep = 1.0 - memory
+    loyalty_person *= keep
+    loyalty_person += person_share * gain
+    loyalty_firm *= keep
+    loyalty_firm += (1.0 - person_share) * gain
+
+
+def update_commitment(commitment, trust, satisfaction, rate: float) -> np.ndarray:
+    """``C ← C + r·(T·S − C)``: commitment grows from trust and satisfaction (M8, F9)."""
+    return commitment + rate * (trust * satisfaction - commitment)
+
+
+def serious_failure(quality: np.ndarray, tolerance: np.ndarray | float) -> np.ndarray:
+    """A delivery below the buyer's tolerance is a serious failure (M8, F9)."""
+    return quality < tolerance

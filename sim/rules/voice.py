@@ -1,0 +1,42 @@
+"""M9 Voice, silence and entropy (F5)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def voice_or_silence(
+    dissatisfied: np.ndarray, voice_propensity: np.ndarray | float, uniform: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split dissatisfied ties into complaints and silence (M9, F5).
+
+    Returns ``(complains, silent)``: a dissatisfied buyer complains with its
+    voice propensity, otherwise it stays silent.
+    """
+    complains = dissatisfied & (uniform < voice_propensity)
+    return complains, dissatisfied & ~complains
+
+
+def churn_hazard(
+    silent: np.ndarray,
+    complaint: np.ndarray,
+    commitment: np.ndarray,
+    silent_hazard: float,
+    voiced_hazard: float,
+) -> np.ndarray:
+    """Per-step probability that a tie is dissolved by the buyer (M9, F5).
+
+    ``h = (h_silent·[silent] + h_voiced·[complaint pending])·(1 − C)``:
+    silence is the deadlier sign, commitment holds the buyer back.
+    """
+    return (silent * silent_hazard + complaint * voiced_hazard) * (1.0 - commitment)
+
+
+def recover_trust(trust: np.ndarray, grievance: np.ndarray, recovery: float) -> np.ndarray:
+    """An answered complaint restores a share of the trust lost: ``T + r·g`` (M9)."""
+    return np.minimum(1.0, trust + recovery * grievance)
+
+
+def decay_toward(value: np.ndarray, rest: float, rate: float, mask: np.ndarray) -> None:
+    """Entropy without contact, in place: ``x ← x − ε·(x − x₀)`` where ``mask`` (M9, F5)."""
+    value[mask] -= rate * (value[mask] - rest)

@@ -1,0 +1,115 @@
+"""M15 Scheduled what-if events: a salesperson leaves, a quality failure, a price war, …
+
+Each event kind is one function ``start_<kind>(model, event)``; events with
+a duration also have an ``end_<kind>``. :class:`Schedule` calls them at the
+right step, before anything else happens in that step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.config import EventConfig
+
+if TYPE_CHECKING:
+    from sim.agents import Salesperson
+    from sim.model import RelationshipModel
+
+Handler = Callable[["RelationshipModel", EventConfig], None]
+
+
+def pick_salesperson(model: RelationshipModel, supplier: int, which: int) -> Salesperson | None:
+    """The supplier's salesperson number ``which`` (-1: the one with most accounts)."""
+    people = model.salesforce.of(supplier)
+    if people.size == 0:
+        return None
+    if which >= 0:
+        return model.salesforce.people[people[min(which, people.size - 1)]]
+    owners = model.ties.owner[:, supplier]
+    counts = np.array([(owners == p).sum() for p in people])
+    return model.salesforce.people[people[int(np.argmax(counts))]]
+
+
+def start_salesperson_leaves(model: RelationshipModel, e: EventConfig) -> None:
+    """A salesperson leaves for a competitor (``target``, -1 = a random rival) (M2, F2, L3)."""
+    person = pick_salesperson(model, e.supplier, e.salesperson)
+    if person is None:
+        return
+    rivals = [s for s in model.supplier_list if s.index != e.supplier]
+    if e.target >= 0:
+        to = model.supplier_list[e.target]
+    else:
+        to = rivals[int(model.rng.integers(len(rivals)))] if rivals else None
+    model.salesperson_leaves(person, to)
+
+
+def start_quality_failure(model: RelationshipModel, e: EventConfig) -> None:
+    """A department's performance drops by ``severity`` for ``duration`` steps (F4, F9)."""
+    model.quality_shock[e.supplier, model.departments.index(e.department)] = e.severity
+
+
+def end_quality_failure(model: RelationshipModel, e: EventConfig) -> None:
+    model.quality_shock[e.supplier, model.departments.index(e.department)] = 0.0
+
+
+def start_price_war(model: RelationshipModel, e: EventConfig) -> None:
+    """The supplier cuts its price by ``severity`` (a share) for ``duration`` steps."""
+    model.price_cut[e.supplier] = e.severity
+
+
+def end_price_war(model: RelationshipModel, e: EventConfig) -> None:
+    model.price_cut[e.supplier] = 0.0
+
+
+def start_uncertainty_shock(model: RelationshipModel, e: EventConfig) -> None:
+    """Environmental uncertainty rises by ``severity`` for ``duration`` steps (M12, F8)."""
+    model.uncertainty += e.severity
+
+
+def end_uncertainty_shock(model: RelationshipModel, e: EventConfig) -> None:
+    model.uncertainty -= e.severity
+
+
+def start_demand_shock(model: RelationshipModel, e: EventConfig) -> None:
+    """Purchase needs fall by a share ``severity`` for ``duration`` steps."""
+    model.demand_cut += e.severity
+
+
+def end_demand_shock(model: RelationshipModel, e: EventConfig) -> None:
+    model.demand_cut -= e.severity
+
+
+def start_switch_strategy(model: RelationshipModel, e: EventConfig) -> None:
+    """The supplier adopts another strategy for good (F1, F12)."""
+    model.supplier_list[e.supplier].switch_strategy(e.strategy)
+
+
+def start_new_entrant(model: RelationshipModel, e: EventConfig) -> None:
+    """A new supplier with strategy ``strategy`` enters; buyers start to consider it."""
+    model.add_supplier(e.strategy)
+
+
+class Schedule:
+    """The run's events by step; :meth:`apply` runs the starts and ends due now."""
+
+    def __init__(self, events: list[EventConfig]) -> None:
+        self.starts: dict[int, list[EventConfig]] = {}
+        self.ends: dict[int, list[EventConfig]] = {}
+        for e in events:
+            self.starts.setdefault(e.t, []).append(e)
+            if f"end_{e.kind}" in globals():
+                self.ends.setdefault(e.t + e.duration, []).append(e)
+
+    def apply(self, model: RelationshipModel) -> None:
+        """Start and end the events due at ``model.steps``."""
+        for e in self.ends.get(model.steps, []):
+            _handler("end", e.kind)(model, e)
+        for e in self.starts.get(model.steps, []):
+            _handler("start", e.kind)(model, e)
+
+
+def _handler(when: str, kind: str) -> Handler:
+    return globals()[f"{when}_{kind}"]

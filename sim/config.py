@@ -140,7 +140,7 @@ class SalesConfig:
     coverage: float = _f(
         0.6, "θ: how well a salesperson alone stands in for other departments (M7)"
     )
-    promise_inflation: float = _f(0.08, "mean ψ: salespeople promise q̂·(1+ψ) (M7, F4)")
+    promise_inflation: float = _f(0.05, "mean ψ: salespeople promise q̂·(1+ψ) (M7, F4)")
     promise_inflation_sd: float = _f(0.03, "spread of ψ across salespeople")
     departure_hazard: float = _f(0.0, "probability per step that a salesperson leaves (M2)")
     poach_share: float = _f(0.7, "share of departures that go to a competitor")
@@ -165,7 +165,7 @@ class MarketConfig:
     price_dispersion: float = _f(0.03, "relative spread of list prices across suppliers")
     unit_cost: float = _f(0.55, "cost per unit of volume delivered")
     value_per_quality: float = _f(2.0, "v: buyer's value of one unit delivered at q=1")
-    noise: float = _f(0.1, "standard deviation of delivered performance (M7)")
+    noise: float = _f(0.08, "standard deviation of delivered performance (M7)")
     uncertainty: float = _f(0.0, "environmental uncertainty: scales demand/quality shocks (M12)")
     supply_capacity: float | None = _f(
         None, "stock per supplier per step as a multiple of the fair share of demand; null = no limit"

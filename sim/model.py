@@ -198,7 +198,8 @@ class RelationshipModel(mesa.Model):
         t.owner[accounts, j] = self.hire(person.employer).index
         self.departures.append(
             {"step": self.steps, "salesperson": s, "from": j,
-             "to": None if to is None else to.index, "accounts": accounts}
+             "to": None if to is None else to.index, "accounts": accounts,
+             "main_accounts": accounts[self.main_supplier[accounts] == j]}
         )
         if to is None:
             self.salesforce.employer[s] = -1

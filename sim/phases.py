@@ -158,16 +158,13 @@ def evaluate_purchases(model: RelationshipModel, rows: slice) -> None:
         needs = model.buyer_needs[b]
         knowledge = t.knowledge[b, s]
 
-        def expected(capability: np.ndarray) -> np.ndarray:
-            perf = delivery.department_performance(
-                capability, firm.coordination[s], skill, cfg.sales.coverage,
-                knowledge, rel.fit_gain, model.is_product,
-            )
-            return delivery.expected_performance(needs, perf)
-
-        q_hat = expected(model.capability[s])
-        promised = delivery.promise(q_hat, inflation)
-        q_real = expected(model.capability[s] * (1.0 - model.quality_shock[s]))
+        sold = delivery.capability_performance(model.capability[s], knowledge, rel.fit_gain)
+        promised = delivery.promise(delivery.expected_performance(needs, sold), inflation)
+        perf = delivery.department_performance(
+            model.capability[s] * (1.0 - model.quality_shock[s]), firm.coordination[s], skill,
+            cfg.sales.coverage, knowledge, rel.fit_gain, model.is_product,
+        )
+        q_real = delivery.expected_performance(needs, perf)
         trust0 = t.trust[b, s]
         partnership = ~model.buyer_adversarial[b]
         quality = delivery.delivered(

@@ -43,6 +43,21 @@ def expected_performance(needs: np.ndarray, performance: np.ndarray) -> np.ndarr
     return np.einsum("...d,...d->...", needs, performance)
 
 
+def capability_performance(
+    capability: np.ndarray, knowledge: np.ndarray, fit_gain: float
+) -> np.ndarray:
+    """What the departments could deliver if fully coordinated: ``min(1, c·(1 + φ·K))`` (M7).
+
+    This is what sales sells. The brief's ``q̂`` is "the firm's true expected
+    performance"; here the salesperson's ``q̂`` assumes each department
+    delivers its capability, and :func:`department_performance` lets only the
+    share ``κ`` of it arrive. So ``κ`` is literally "how well the departments
+    keep the promises sales make" (M1), and an uncoordinated firm breaks
+    promises it never meant to inflate (F4). With ``κ = 1`` both forms agree.
+    """
+    return np.minimum(1.0, capability * (1.0 + fit_gain * knowledge[..., None]))
+
+
 def promise(expected: np.ndarray, inflation: np.ndarray) -> np.ndarray:
     """The salesperson's promise ``E = min(1, q̂·(1 + ψ))`` (M7, F4)."""
     return np.minimum(1.0, expected * (1.0 + inflation))

@@ -1,0 +1,23 @@
+"""Shared helpers: build and run a model from Hydra overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from sim import RelationshipModel, make_config
+
+
+def run_model(overrides: Sequence[str], steps: int | None = None) -> RelationshipModel:
+    """Compose a config from overrides, run it for its ``steps`` (or ``steps``), return the model."""
+    cfg = make_config(list(overrides))
+    model = RelationshipModel(cfg)
+    model.run_for(steps if steps is not None else cfg.steps)
+    return model
+
+
+@pytest.fixture
+def small() -> list[str]:
+    """Overrides of a small, quick market."""
+    return ["market.n_buyers=150", "steps=40"]

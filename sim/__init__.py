@@ -14,4 +14,11 @@ from sim.config import Config, ConfigError
 from sim.model import RelationshipModel
 from sim.results import load_steps, load_summaries
 
-__all__ = ["Config", "ConfigError", "RelationshipModel", "load_steps", "load_summaries", "make_config"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "RelationshipModel",
+    "load_steps",
+    "load_summaries",
+    "make_config",
+]

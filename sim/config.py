@@ -16,6 +16,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 DEPARTMENTS: tuple[str, ...] = (
     "sales",
@@ -168,7 +169,7 @@ class MarketConfig:
     noise: float = _f(0.08, "standard deviation of delivered performance (M7)")
     uncertainty: float = _f(0.0, "environmental uncertainty: scales demand/quality shocks (M12)")
     supply_capacity: float | None = _f(
-        None, "stock per supplier per step as a multiple of the fair share of demand; null = no limit"
+        None, "stock per supplier per step, in fair shares of demand; null = no limit"
     )
     payoff: str = _f("surplus", "surplus: π = v·q − price; constant: π = profit_per_purchase")
     profit_per_purchase: float = _f(1.0, "π when payoff=constant (the WKH case, §4)")
@@ -192,8 +193,8 @@ class BuyersConfig:
     quotes: int = _f(2, "suppliers an adversarial buyer splits its order over")
     haggle_discount: float = _f(0.08, "price cut adversarial buyers push through (F8)")
     memory: float = _f(0.1, "γ: WKH forgetting rate of attraction, in (0,1]")
-    choice_intensity: float = _f(4.0, "β: logit choice intensity (M6)")
-    price_sensitivity: float = _f(1.0, "λ: weight of price in choice (M6)")
+    choice_intensity: float = _f(1.0, "β: logit choice intensity (M6)")
+    price_sensitivity: float = _f(4.0, "λ: weight of price in choice (M6)")
     adversarial_price_factor: float = _f(2.0, "adversarial buyers weigh price this many times more")
     switching_weight: float = _f(1.0, "σ: weight of dependency (switching cost) in choice (M6)")
     voice_propensity: float = _f(0.5, "mean probability a dissatisfied buyer complains (M9)")
@@ -248,7 +249,7 @@ class RelationshipConfig:
 class NetworkConfig:
     """Consideration sets and the buyer–buyer word-of-mouth graph."""
 
-    kind: str = _f("watts_strogatz", "word-of-mouth graph: erdos_renyi|watts_strogatz|barabasi_albert")
+    kind: str = _f("watts_strogatz", "word-of-mouth graph generator (see NETWORKS)")
     degree: int = _f(6, "mean degree of the word-of-mouth graph")
     rewiring: float = _f(0.1, "Watts–Strogatz rewiring probability")
     consideration: int = _f(3, "suppliers each buyer considers (capped at n_suppliers)")
@@ -365,7 +366,6 @@ def validate(cfg: Config) -> Config:
         _check(m.supply_capacity > 0, "market.supply_capacity", m.supply_capacity, "> 0 or null")
 
     b = cfg.buyers
-    _non_negative(b, "buyers")
     _unit_fields(
         b,
         "buyers",
@@ -379,17 +379,18 @@ def validate(cfg: Config) -> Config:
         ),
     )
     _in_range("buyers.memory", b.memory, 0.0, 1.0, open_lo=True)
+    _non_negative(b, "buyers")
     _check(b.needs_concentration > 0, "buyers.needs_concentration", b.needs_concentration, "> 0")
     _check(b.quotes >= 1, "buyers.quotes", b.quotes, "an integer ≥ 1")
 
     s = cfg.sales
     _check(s.capacity >= 0, "sales.capacity", s.capacity, "an integer ≥ 0")
-    _non_negative(s, "sales")
     _unit_fields(
         s,
         "sales",
         ("skill_mean", "coverage", "departure_hazard", "poach_share", "portability"),
     )
+    _non_negative(s, "sales")
     _check(
         s.accounts_per_salesperson >= 1,
         "sales.accounts_per_salesperson",
@@ -403,7 +404,6 @@ def validate(cfg: Config) -> Config:
         _check(name in STRATEGIES, "strategy.assignment", name, f"names from {list(STRATEGIES)}")
     for name in STRATEGIES:
         p = st.profile(name)
-        _non_negative(p, f"strategy.{name}")
         _unit_fields(
             p,
             f"strategy.{name}",
@@ -415,9 +415,9 @@ def validate(cfg: Config) -> Config:
                 "complaint_handling",
             ),
         )
+        _non_negative(p, f"strategy.{name}")
 
     r = cfg.relationship
-    _non_negative(r, "relationship")
     _unit_fields(
         r,
         "relationship",
@@ -429,6 +429,7 @@ def validate(cfg: Config) -> Config:
                     "tc_cost", "inspection_cost", "disconfirmation_weight")
         ),
     )
+    _non_negative(r, "relationship")
     _check(
         r.tc_trust_slope <= r.tc_at_zero_trust,
         "relationship.tc_trust_slope",
@@ -469,10 +470,12 @@ def to_config(cfg: DictConfig | Config) -> Config:
     if isinstance(cfg, Config):
         return validate(cfg)
     try:
-        schema = OmegaConf.structured(Config)
-        merged = OmegaConf.merge(schema, cfg)
+        # merge a plain container, so that keys force-added with "+key=" are checked too
+        plain = OmegaConf.to_container(cfg, resolve=True)
+        merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
         obj = OmegaConf.to_object(merged)
-    except Exception as err:  # OmegaConf's validation errors name the key; keep the message
-        raise ConfigError(str(err).splitlines()[0]) from err
+    except OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None) or "config"
+        raise ConfigError(f"{key}: {str(err).splitlines()[0]}") from err
     assert is_dataclass(obj)
     return validate(obj)  # type: ignore[arg-type]

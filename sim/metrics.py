@@ -68,7 +68,7 @@ def loyalty_order(model: RelationshipModel) -> float:
     """Mean over buyers of ``Σ_j p_ij²``: 1/n when buyers search, 1 when loyal (L1, §4)."""
     t = model.ties
     u = choice.utility(
-        t.loyalty_person + t.loyalty_firm, model.firm.list_price, t.dependency, model.firm.health,
+        t.attraction(), model.firm.list_price, t.dependency, model.firm.health,
         model.buyer_price_sensitivity[:, None], model.cfg.buyers.switching_weight,
         model.cfg.market.financial_weight,
     )

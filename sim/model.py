@@ -56,9 +56,9 @@ class RelationshipModel(mesa.Model):
         self.is_product = np.array([d == "product" for d in self.departments])
 
         self._init_buyer_parameters(n)
+        shape = (m, len(self.departments))
         self.capability = np.clip(
-            self.rng.normal(market.capability_mean, market.capability_sd, (m, len(self.departments))),
-            0.0, 1.0,
+            self.rng.normal(market.capability_mean, market.capability_sd, shape), 0.0, 1.0
         ).astype(F32)
         self.quality_shock = np.zeros_like(self.capability)
         self.price_cut = np.zeros(m, dtype=F32)

@@ -19,8 +19,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.rules import choice, contact, delivery, dependency, evaluation, improvement, stages
-from sim.rules import transaction, voice
+from sim.rules import (
+    choice,
+    contact,
+    delivery,
+    dependency,
+    evaluation,
+    improvement,
+    stages,
+    transaction,
+    voice,
+)
 from sim.ties import Stage
 
 if TYPE_CHECKING:
@@ -100,7 +109,7 @@ def place_orders(model: RelationshipModel, rows: slice) -> None:
     n = rows.stop - rows.start
     need = model.rng.random((n, 1)) < cfg.buyers.purchase_prob * model.demand_factor
     u = choice.utility(
-        t.loyalty_person[rows] + t.loyalty_firm[rows],
+        t.attraction(rows),
         firm.list_price,
         t.dependency[rows],
         firm.health,
@@ -304,7 +313,7 @@ def tend_ties(model: RelationshipModel, rows: slice) -> None:
     )
     t.partner[rows] = stages.promote_partner(
         t.partner[rows] & t.active[rows], t.stage[rows], t.trust[rows],
-        t.loyalty_person[rows] + t.loyalty_firm[rows],
+        t.attraction(rows),
         ~model.buyer_adversarial[rows, None], rel.partner_trust,
     )
 

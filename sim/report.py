@@ -130,7 +130,8 @@ def report(root: Path) -> pd.DataFrame:
     table = outcome_table(runs)
     atomic_write(root / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
     text = format_table(table)
-    write_text(root / "report.md", f"# Results: {root}\n\n{text}\n\n![comparison](comparison.png)\n")
+    figure = "![comparison](comparison.png)"
+    write_text(root / "report.md", f"# Results: {root}\n\n{text}\n\n{figure}\n")
     comparison_figure(table, load_steps(root), root / "comparison.png")
     return table
 

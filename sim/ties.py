@@ -81,10 +81,9 @@ class Ties:
             owner=np.full(shape, -1, dtype=np.int32),
         )
 
-    @property
-    def attraction(self) -> np.ndarray:
-        """J = Lp + Lf, the WKH preference (M8)."""
-        return self.loyalty_person + self.loyalty_firm
+    def attraction(self, rows: slice = slice(None)) -> np.ndarray:
+        """J = Lp + Lf, the WKH preference (M8), of a block of buyers."""
+        return self.loyalty_person[rows] + self.loyalty_firm[rows]
 
     def add_supplier(self, initial_trust: float) -> None:
         """Append one supplier column (a new entrant, M15)."""

@@ -10,7 +10,7 @@ from sim import RelationshipModel, make_config
 
 
 def run_model(overrides: Sequence[str], steps: int | None = None) -> RelationshipModel:
-    """Compose a config from overrides, run it for its ``steps`` (or ``steps``), return the model."""
+    """Compose a config from overrides, run it (``cfg.steps`` or ``steps``), return the model."""
     cfg = make_config(list(overrides))
     model = RelationshipModel(cfg)
     model.run_for(steps if steps is not None else cfg.steps)

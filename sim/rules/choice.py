@@ -33,7 +33,8 @@ def gumbel_scores(
     over the active ties; the top ``k`` are a draw of ``k`` suppliers without
     replacement from the same logit (the Gumbel-top-k trick).
     """
-    gumbel = rng.gumbel(size=utility.shape).astype(utility.dtype, copy=False)
+    dtype = np.result_type(utility, np.float32)  # integer utilities must not truncate the noise
+    gumbel = rng.gumbel(size=utility.shape).astype(dtype, copy=False)
     return np.where(active, beta * utility + gumbel, -np.inf)
 
 

@@ -18,10 +18,12 @@ def next_stage(
 ) -> np.ndarray:
     """Stage of each tie after this step (M13).
 
-    awareness → exploration on the first purchase; exploration ↔ expansion on
-    ``T ≥ t_e and share ≥ w_e``; expansion ↔ commitment on ``T ≥ t_c,
-    C ≥ c_c, share ≥ w_c``. A tie whose trust or share falls back drops a
-    stage. Dissolution is set by :meth:`sim.ties.Ties.dissolve`, not here.
+    The stage is recomputed from the thresholds every step: the highest of
+    exploration (bought at least once), expansion (``T ≥ t_e`` and
+    ``share ≥ w_e``) and commitment (also ``T ≥ t_c``, ``C ≥ c_c``,
+    ``share ≥ w_c``) whose conditions hold. So a tie can move several stages
+    in one step, up or down; only awareness (never bought) is not returned
+    to. Dissolution is set by :meth:`sim.ties.Ties.dissolve`, not here.
     """
     t_e, w_e = expansion
     t_c, c_c, w_c = commitment_thresholds

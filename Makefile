@@ -26,6 +26,7 @@ run: venv
 	$(PY) -m sim.report $(RUN_DIR)
 
 test: venv
+	$(PY) -m ruff check sim tests
 	$(PY) -m pytest -q -n auto
 
 lint: venv

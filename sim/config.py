@@ -74,6 +74,7 @@ class StrategyProfile:
     overhead_per_account: float = _f(
         0.0, "coordination overhead per active account per step, multiplied by κ"
     )
+    price_factor: float = _f(1.0, "list price relative to the market price (cost of the model)")
 
 
 def _lone_seller() -> StrategyProfile:
@@ -84,7 +85,8 @@ def _lone_seller() -> StrategyProfile:
         dependency_investment=0.0,
         monitor_silent_after=0,
         complaint_handling=0.35,
-        overhead_per_account=0.005,
+        overhead_per_account=0.01,
+        price_factor=1.0,
     )
 
 
@@ -96,7 +98,8 @@ def _company_wide() -> StrategyProfile:
         dependency_investment=0.05,
         monitor_silent_after=4,
         complaint_handling=0.8,
-        overhead_per_account=0.03,
+        overhead_per_account=0.1,
+        price_factor=1.1,
     )
 
 
@@ -108,7 +111,8 @@ def _hybrid() -> StrategyProfile:
         dependency_investment=0.02,
         monitor_silent_after=8,
         complaint_handling=0.6,
-        overhead_per_account=0.015,
+        overhead_per_account=0.05,
+        price_factor=1.05,
     )
 
 
@@ -185,6 +189,9 @@ class BuyersConfig:
     name: str = _f("default", "label of this buyer preset")
     needs_breadth: float = _f(
         0.5, "share of needs outside product: 0 = product only, 1 = spread over all departments"
+    )
+    breadth_volume_elasticity: float = _f(
+        0.5, "η: a buyer's breadth is needs_breadth·(volume/mean)^η, capped at 1 (M3)"
     )
     needs_concentration: float = _f(1.0, "Dirichlet concentration of non-product needs")
     volume_sigma: float = _f(0.8, "log-normal σ of purchase volume (value tiers)")

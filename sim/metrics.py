@@ -33,6 +33,7 @@ SUPPLIER_METRICS: tuple[str, ...] = (
     "mean_knowledge",
     "loyalty_person",
     "loyalty_firm",
+    "person_bound_share",
     "transaction_cost",
     "buyer_cost",
     "strategic_partners",
@@ -54,6 +55,13 @@ def _mean_over(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     count = mask.sum(axis=0)
     total = np.where(mask, values, 0.0).sum(axis=0, dtype=np.float64)
     return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+
+
+def _ratio_of_sums(part: np.ndarray, whole: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Column-wise ``Σ part / Σ whole`` over ``mask``; NaN where the whole is not positive."""
+    num = np.where(mask, part, 0.0).sum(axis=0, dtype=np.float64)
+    den = np.where(mask, whole, 0.0).sum(axis=0, dtype=np.float64)
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
 def main_supplier(wallet: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -123,6 +131,7 @@ def close_books(model: RelationshipModel) -> None:
         "mean_knowledge": _mean_over(t.knowledge, active),
         "loyalty_person": _mean_over(t.loyalty_person, active),
         "loyalty_firm": _mean_over(t.loyalty_firm, active),
+        "person_bound_share": _ratio_of_sums(t.loyalty_person, t.attraction(), active),
         "transaction_cost": np.divide(
             ledger.nonproductive_time, ledger.trade_volume, out=np.full(n_sup, np.nan),
             where=ledger.trade_volume > 0,

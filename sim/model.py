@@ -125,9 +125,12 @@ class RelationshipModel(mesa.Model):
         other = ~self.is_product
         needs[:, self.is_product] = 1.0
         if other.any():
+            # large accounts need service, installation, logistics and finance too (M3, F1)
+            relative = self.buyer_volume / self.buyer_volume.mean()
+            breadth = np.minimum(1.0, b.needs_breadth * relative**b.breadth_volume_elasticity)
             spread = rng.dirichlet(np.full(other.sum(), b.needs_concentration), n)
-            needs[:, self.is_product] = 1.0 - b.needs_breadth
-            needs[:, other] = b.needs_breadth * spread
+            needs[:, self.is_product] = (1.0 - breadth)[:, None]
+            needs[:, other] = breadth[:, None] * spread
         self.buyer_needs = needs
         self.buyer_adversarial = rng.random(n) < b.adversarial_share
         self.buyer_price_sensitivity = (

@@ -31,6 +31,7 @@ KEY_OUTCOMES: dict[str, str] = {
     "mean_dependency": "Mean dependency",
     "loyalty_person": "Loyalty to the salesperson",
     "loyalty_firm": "Loyalty to the firm",
+    "person_bound_share": "Person-bound loyalty share",
     "transaction_cost": "Non-productive time share",
     "strategic_partners": "Strategic partners",
     "silent_churn": "Silent churn per step",
@@ -54,8 +55,9 @@ def mean_ci(values: pd.Series, level: float = 0.95) -> tuple[float, float, float
 def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Tidy table: strategy × outcome with mean, ci_low, ci_high, n."""
     rows = []
+    present = [key for key in KEY_OUTCOMES if key in runs.columns]  # older runs may lack some
     for strategy, frame in runs.groupby("strategy", sort=True):
-        for key in KEY_OUTCOMES:
+        for key in present:
             mean, low, high, n = mean_ci(frame[key])
             rows.append({"strategy": strategy, "outcome": key, "mean": mean,
                          "ci_low": low, "ci_high": high, "n": n})
@@ -71,6 +73,8 @@ def format_table(table: pd.DataFrame) -> str:
         "|---|" + "---|" * len(strategies),
     ]
     for key, label in KEY_OUTCOMES.items():
+        if key not in set(table["outcome"]):
+            continue
         cells = []
         for s in strategies:
             row = table[(table["strategy"] == s) & (table["outcome"] == key)].iloc[0]
@@ -83,12 +87,18 @@ def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> N
     """Bars with 95% CIs for the key outcomes, and time series with bands over runs."""
     strategies = sorted(table["strategy"].unique())
     colors = dict(zip(strategies, plt.cm.tab10.colors, strict=False))
-    bars = ["market_share", "share_of_wallet", "retention", "mean_trust", "loyalty_person",
-            "loyalty_firm", "transaction_cost", "profit"]
-    fig = plt.figure(figsize=(13, 8), constrained_layout=True)
-    grid = fig.add_gridspec(2, len(bars))
+    bars = ["market_share", "share_of_wallet", "profit", "mean_trust", "person_bound_share",
+            "transaction_cost", "silent_churn", "voiced_churn"]
+    series = [("market_share", "Market share per supplier"), ("mean_trust", "Mean trust"),
+              ("loyalty_person", "Loyalty to the salesperson"),
+              ("loyalty_firm", "Loyalty to the firm"), ("profit", "Profit per supplier")]
+    fig = plt.figure(figsize=(15, 8), constrained_layout=True)
+    rows = fig.add_gridspec(2, 1)
+    top_row = rows[0].subgridspec(1, len(bars))
+    bottom_row = rows[1].subgridspec(1, len(series))
+    bars = [key for key in bars if key in set(table["outcome"])]
     for k, key in enumerate(bars):
-        ax = fig.add_subplot(grid[0, k])
+        ax = fig.add_subplot(top_row[0, k])
         sub = table[table["outcome"] == key].set_index("strategy").loc[strategies]
         err = np.vstack([sub["mean"] - sub["ci_low"], sub["ci_high"] - sub["mean"]])
         ax.bar(range(len(strategies)), sub["mean"], yerr=np.nan_to_num(err), capsize=3,
@@ -96,12 +106,8 @@ def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> N
         ax.set_title(KEY_OUTCOMES[key], fontsize=9)
         ax.set_xticks([])
         ax.tick_params(labelsize=8)
-    series = [("market_share", "Market share per supplier"), ("mean_trust", "Mean trust"),
-              ("loyalty_person", "Loyalty to the salesperson"),
-              ("loyalty_firm", "Loyalty to the firm")]
-    width = len(bars) // len(series)
     for k, (key, label) in enumerate(series):
-        ax = fig.add_subplot(grid[1, k * width:(k + 1) * width])
+        ax = fig.add_subplot(bottom_row[0, k])
         per_run = steps.groupby(["strategy", "run", "step"])[key].mean().reset_index()
         for s in strategies:
             wide = per_run[per_run["strategy"] == s].pivot(index="step", columns="run",
@@ -114,10 +120,12 @@ def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> N
                             color=colors[s], alpha=0.25)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("step")
-        if k == 0:
-            ax.legend(fontsize=8)
     n_runs = int(table["n"].max())
-    fig.suptitle(f"Strategies compared: mean and 95% CI over {n_runs} runs")
+    fig.suptitle(f"Strategies compared: mean and 95% CI over {n_runs} runs (bars: last 20% of "
+                 "steps; lines: over time)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[s]) for s in strategies]
+    fig.legend(handles, [s.replace("_", " ") for s in strategies], loc="outside lower center",
+               ncols=len(strategies))
     atomic_write(path, lambda p: fig.savefig(p, dpi=90, format="png"))
     plt.close(fig)
 

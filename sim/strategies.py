@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class FirmTable:
     """Per-supplier policy arrays for the current step (M1)."""
 
-    list_price: np.ndarray  # price after any price-war cut
+    list_price: np.ndarray  # base price × strategy's price factor, after any price-war cut
     health: np.ndarray
     coordination: np.ndarray  # κ
     person_share: np.ndarray  # ρ
@@ -52,7 +52,7 @@ class FirmTable:
         )
         price = np.array([s.price for s in sups], dtype=np.float32)
         return cls(
-            list_price=price * (1.0 - model.price_cut),
+            list_price=price * col("price_factor") * (1.0 - model.price_cut),
             health=np.array([s.health for s in sups], dtype=np.float32),
             coordination=col("coordination"),
             person_share=col("person_share"),

@@ -104,11 +104,19 @@ class Salesperson(mesa.Agent):
         return np.flatnonzero(self.model.ties.owner[:, col] == self.index)
 
     def consider_leaving(self) -> None:
-        """Leave with the departure hazard; most leavers are poached by a rival (M2)."""
+        """Leave with the departure hazard; most leavers are poached by a rival (M2).
+
+        Only a rival with an opening (sales force below its plan + 1) poaches;
+        if none has one, the person leaves the market.
+        """
         sales = self.model.cfg.sales
         if self.model.rng.random() >= sales.departure_hazard:
             return
-        rivals = [s for s in self.model.supplier_list if s is not self.employer]
+        headcount = self.model.salesforce.headcount(len(self.model.supplier_list))
+        rivals = [
+            s for s in self.model.supplier_list
+            if s is not self.employer and headcount[s.index] <= s.planned_salespeople
+        ]
         to = None
         if rivals and self.model.rng.random() < sales.poach_share:
             to = rivals[int(self.model.rng.integers(len(rivals)))]
@@ -142,6 +150,7 @@ class Supplier(mesa.Agent):
         self.price = price
         self.health = 0.5
         self.cash = 0.0
+        self.planned_salespeople = 1  # set when the sales force is hired
         self.metrics: dict[str, float] = {}
 
     @property

@@ -147,6 +147,7 @@ class RelationshipModel(mesa.Model):
         col = supplier.index
         accounts = np.flatnonzero(self.ties.considers[:, col])
         size = max(1, math.ceil(accounts.size / sales.accounts_per_salesperson))
+        supplier.planned_salespeople = size
         people = np.array([self.hire(supplier).index for _ in range(size)])
         self.ties.owner[accounts, col] = people[self.rng.integers(size, size=accounts.size)]
 
@@ -186,19 +187,27 @@ class RelationshipModel(mesa.Model):
 
         At the old employer the accounts lose their person-bound loyalty
         ``Lp`` and the person-held share ``ρ`` of customer knowledge; a new
-        hire takes them over. If poached by ``to``, the buyers start to
-        consider ``to``, which gains ``portability·Lp`` and the person's
-        knowledge, and the person owns those accounts there.
+        hire takes them over if the sales force is below its planned size,
+        else the colleague with fewest accounts. If poached by ``to``, the
+        buyers start to consider ``to``, which gains ``portability·Lp`` and
+        the person's knowledge, and the person owns those accounts there.
         """
         t = self.ties
-        j, s = person.employer.index, person.index
+        old = person.employer
+        j, s = old.index, person.index
         accounts = np.flatnonzero(t.owner[:, j] == s)
-        rho = person.employer.profile.person_share
+        rho = old.profile.person_share
         bond = t.loyalty_person[accounts, j].copy()
         known = t.knowledge[accounts, j].copy()
         t.loyalty_person[accounts, j] = 0.0
         t.knowledge[accounts, j] = known * (1.0 - rho)
-        t.owner[accounts, j] = self.hire(person.employer).index
+        colleagues = self.salesforce.of(j)
+        colleagues = colleagues[colleagues != s]
+        if colleagues.size + 1 > old.planned_salespeople:
+            load = [(t.owner[:, j] == c).sum() for c in colleagues]
+            t.owner[accounts, j] = colleagues[int(np.argmin(load))]
+        else:
+            t.owner[accounts, j] = self.hire(old).index
         self.departures.append(
             {"step": self.steps, "salesperson": s, "from": j,
              "to": None if to is None else to.index, "accounts": accounts,

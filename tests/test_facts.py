@@ -129,3 +129,17 @@ def test_f1_company_wide_advantage_grows_with_needs_breadth():
     diff = broad - narrow
     half_ci = 2.365 * diff.std(ddof=1) / np.sqrt(diff.size)  # t(0.975, 7)
     assert diff.mean() - half_ci > 0.1, (narrow.mean(), broad.mean())
+
+
+@pytest.mark.parametrize("engine", ["vector", "agent"])
+def test_salesperson_turnover_keeps_sales_forces_staffed_and_owners_consistent(engine):
+    """M2: with a departure hazard, people leave or are poached; firms refill up to plan."""
+    model = run_model([f"engine={engine}", "sales.departure_hazard=0.05", "seed=2",
+                       "market.n_buyers=200", "steps=40"])
+    planned = np.array([s.planned_salespeople for s in model.supplier_list])
+    headcount = model.salesforce.headcount(len(planned))
+    assert len(model.departures) >= 20
+    assert any(d["to"] is not None for d in model.departures)
+    assert (headcount >= planned).all() and (headcount <= planned + 1).all(), headcount
+    b, s = np.nonzero(model.ties.owner >= 0)
+    assert (model.salesforce.employer[model.ties.owner[b, s]] == s).all()

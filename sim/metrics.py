@@ -50,46 +50,126 @@ SUPPLIER_METRICS: tuple[str, ...] = (
 )
 
 
-def _mean_over(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Column means of ``values`` over ``mask``; NaN for an empty column."""
-    count = mask.sum(axis=0)
-    total = np.where(mask, values, 0.0).sum(axis=0, dtype=np.float64)
-    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+class _Columns:
+    """Column sums over a fixed mask, gathered once (issue 5).
 
+    The set entries of ``mask`` are found once; each :meth:`mean` then
+    gathers them and sums per column with ``np.bincount``, in row order, in
+    float64: the same sums as ``np.where(mask, x, 0).sum(axis=0, dtype=float64)``
+    at a fraction of the cost (no full-matrix temporaries).
+    """
 
-def _ratio_of_sums(part: np.ndarray, whole: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Column-wise ``Σ part / Σ whole`` over ``mask``; NaN where the whole is not positive."""
-    num = np.where(mask, part, 0.0).sum(axis=0, dtype=np.float64)
-    den = np.where(mask, whole, 0.0).sum(axis=0, dtype=np.float64)
-    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+    def __init__(self, mask: np.ndarray) -> None:
+        self.n = mask.shape[1]
+        self.at = np.flatnonzero(mask)
+        self.col = self.at % self.n
+        self.count = np.bincount(self.col, minlength=self.n)
+
+    def subset(self, keep: np.ndarray) -> _Columns:
+        """The same sums over the entries ``keep`` (a boolean over :attr:`at`) of this mask."""
+        sub = object.__new__(_Columns)
+        sub.n, sub.at, sub.col = self.n, self.at[keep], self.col[keep]
+        sub.count = np.bincount(sub.col, minlength=self.n)
+        return sub
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        """The masked entries of ``values``, in row-major order."""
+        return values.reshape(-1)[self.at]
+
+    def sum(self, values: np.ndarray | tuple[np.ndarray, ...]) -> np.ndarray:
+        """Column sums over the mask (float64) of ``values`` or of the sum of a tuple of arrays."""
+        if isinstance(values, tuple):
+            taken = self.take(values[0])
+            for more in values[1:]:
+                taken = taken + self.take(more)
+        else:
+            taken = self.take(values)
+        return np.bincount(self.col, weights=taken, minlength=self.n)  # summed in float64
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Column means of ``values`` over the mask; NaN for an empty column."""
+        total = self.sum(values)
+        return np.divide(total, self.count, out=np.full(total.shape, np.nan),
+                         where=self.count > 0)
+
+    def ratio(self, part: np.ndarray, whole: np.ndarray | tuple[np.ndarray, ...]) -> np.ndarray:
+        """Column-wise ``Σ part / Σ whole``; NaN where the whole is not positive."""
+        num, den = self.sum(part), self.sum(whole)
+        return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
 def main_supplier(wallet: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Each buyer's main supplier (largest share of wallet among active ties), -1 if none."""
     held = np.where(active, wallet, 0.0)
     main = held.argmax(axis=1)
-    main[held.max(axis=1) <= 0.0] = -1
+    main[np.take_along_axis(held, main[:, None], axis=1)[:, 0] <= 0.0] = -1  # max = value at argmax
     return main
 
 
+def active_ties(model: RelationshipModel) -> _Columns:
+    """This step's active ties (flat indices, columns), found once for all reporters (issue 5).
+
+    :func:`close_books` leaves them in ``model.active_columns`` for the
+    DataCollector that runs right after it; the model clears it at the end
+    of the step. Anywhere else they are found afresh.
+    """
+    cached = getattr(model, "active_columns", None)
+    return cached if cached is not None else _Columns(model.ties.active)
+
+
+def mean_trust(model: RelationshipModel) -> float:
+    """Mean trust over all active ties (NaN without any)."""
+    live = active_ties(model)
+    return float(live.take(model.ties.trust).mean()) if live.at.size else float("nan")
+
+
 def loyalty_order(model: RelationshipModel) -> float:
-    """Mean over buyers of ``Σ_j p_ij²``: 1/n when buyers search, 1 when loyal (L1, §4)."""
+    """Mean over buyers of ``Σ_j p_ij²``: 1/n when buyers search, 1 when loyal (L1, §4).
+
+    ``p_ij`` is the logit choice probability (:func:`sim.rules.choice.choice_probabilities`).
+    Inactive ties have ``p = 0``, so it is computed on each buyer's active ties
+    only, packed to the left of a ``(buyers, k)`` block (``k`` = most active ties
+    of any buyer, a few instead of all suppliers; issue 5). Float32 row sums
+    then add the same terms in another order: the result can differ from the
+    full-matrix form in the last bits (relative 1e-6).
+    """
     t = model.ties
-    u = choice.utility(
-        t.attraction(), model.firm.list_price, t.dependency, model.firm.health,
-        model.buyer_price_sensitivity[:, None], model.cfg.buyers.switching_weight,
+    n, m = t.active.shape
+    live = active_ties(model)
+    at, cols = live.at, live.col
+    if at.size == 0:
+        return 0.0
+    rows = at // m
+    count = np.bincount(rows, minlength=n)
+    k = int(count.max())
+    slot = np.arange(at.size) - np.repeat(np.cumsum(count) - count, count)
+    packed = np.zeros((n, k), dtype=bool)
+    packed[rows, slot] = True
+
+    u = np.zeros((n, k), dtype=t.loyalty_person.dtype)
+    u[rows, slot] = choice.utility(  # elementwise, so computed on the active ties and packed
+        t.loyalty_person.reshape(-1)[at] + t.loyalty_firm.reshape(-1)[at],
+        model.firm.list_price[cols], t.dependency.reshape(-1)[at], model.firm.health[cols],
+        model.buyer_price_sensitivity[rows], model.cfg.buyers.switching_weight,
         model.cfg.market.financial_weight,
     )
-    p = choice.choice_probabilities(u, model.buyer_beta[:, None], t.active)
-    return float(np.mean((p * p).sum(axis=1)))
+    p = choice.choice_probabilities(u, model.buyer_beta[:, None], packed)
+    p *= p
+    return float(np.mean(p.sum(axis=1)))
 
 
-def close_books(model: RelationshipModel) -> None:
-    """Revenue, cost, profit, retention, CLV and tie averages of every supplier (M14, F11)."""
+def close_books(model: RelationshipModel, report: bool = True) -> None:
+    """Revenue, cost, profit, retention, CLV and tie averages of every supplier (M14, F11).
+
+    The books (profit, financial health, cash, each buyer's main supplier)
+    are kept every step. The per-supplier ``metrics`` (tie averages and the
+    rest of :data:`SUPPLIER_METRICS`) are data collection: with
+    ``report=False`` (a step between two collections) they are not
+    recomputed and keep the values of the last collection.
+    """
     t, cfg, firm, ledger = model.ties, model.cfg, model.firm, model.ledger
     n_sup = t.trust.shape[1]
     active = t.active
-    engaged = active & (t.stage >= Stage.EXPLORATION)
 
     main = main_supplier(t.wallet, active)
     prev = model.main_supplier
@@ -100,7 +180,9 @@ def close_books(model: RelationshipModel) -> None:
     model.main_supplier = main
 
     headcount = model.salesforce.headcount(n_sup)
-    n_active = active.sum(axis=0)
+    over_active = _Columns(active) if report else None
+    model.active_columns = over_active
+    n_active = over_active.count if report else active.sum(axis=0)
     cost = economics.supplier_costs(
         ledger.volume, cfg.market.unit_cost, headcount, cfg.sales.salary, firm.coordination,
         firm.overhead_per_account, n_active, ledger.contacts, cfg.relationship.contact_cost,
@@ -113,31 +195,42 @@ def close_books(model: RelationshipModel) -> None:
     clv = economics.lifetime_value(
         per_account, np.nan_to_num(retention), cfg.market.discount_rate
     )
+    for supplier in model.supplier_list:
+        j = supplier.index
+        supplier.health = float(health[j])
+        supplier.cash += float(profit[j])
+    if not report:
+        return
+
+    over_engaged = over_active.subset(over_active.take(t.stage) >= Stage.EXPLORATION)
     total_volume = ledger.volume.sum()
 
     columns = {
         "market_share": ledger.volume / total_volume if total_volume > 0 else np.zeros(n_sup),
-        "share_of_wallet": _mean_over(t.wallet, engaged),
+        "share_of_wallet": over_engaged.mean(t.wallet),
         "profit": profit,
         "revenue": ledger.revenue,
         "cost": cost,
         "retention": retention,
         "accounts": accounts,
         "clv": clv,
-        "mean_trust": _mean_over(t.trust, active),
-        "mean_satisfaction": _mean_over(t.satisfaction, engaged),
-        "mean_commitment": _mean_over(t.commitment, active),
-        "mean_dependency": _mean_over(t.dependency, active),
-        "mean_knowledge": _mean_over(t.knowledge, active),
-        "loyalty_person": _mean_over(t.loyalty_person, active),
-        "loyalty_firm": _mean_over(t.loyalty_firm, active),
-        "person_bound_share": _ratio_of_sums(t.loyalty_person, t.attraction(), active),
+        "mean_trust": over_active.mean(t.trust),
+        "mean_satisfaction": over_engaged.mean(t.satisfaction),
+        "mean_commitment": over_active.mean(t.commitment),
+        "mean_dependency": over_active.mean(t.dependency),
+        "mean_knowledge": over_active.mean(t.knowledge),
+        "loyalty_person": over_active.mean(t.loyalty_person),
+        "loyalty_firm": over_active.mean(t.loyalty_firm),
+        "person_bound_share": over_active.ratio(
+            t.loyalty_person, (t.loyalty_person, t.loyalty_firm)
+        ),
         "transaction_cost": np.divide(
             ledger.nonproductive_time, ledger.trade_volume, out=np.full(n_sup, np.nan),
             where=ledger.trade_volume > 0,
         ),
         "buyer_cost": ledger.buyer_cost,
-        "strategic_partners": t.partner.sum(axis=0),
+        "strategic_partners": np.bincount(  # a partner tie is always active
+            over_active.col[over_active.take(t.partner)], minlength=n_sup),
         "silent_churn": ledger.silent_churn,
         "voiced_churn": ledger.voiced_churn,
         "other_churn": ledger.other_churn,
@@ -150,7 +243,4 @@ def close_books(model: RelationshipModel) -> None:
         "health": health,
     }
     for supplier in model.supplier_list:
-        j = supplier.index
-        supplier.health = float(health[j])
-        supplier.cash += float(profit[j])
-        supplier.metrics = {k: float(v[j]) for k, v in columns.items()}
+        supplier.metrics = {k: float(v[supplier.index]) for k, v in columns.items()}

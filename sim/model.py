@@ -22,7 +22,7 @@ from sim import phases
 from sim.agents import Buyer, Salesperson, Supplier
 from sim.config import Config, to_config
 from sim.ledger import Ledger
-from sim.metrics import SUPPLIER_METRICS, close_books, loyalty_order
+from sim.metrics import SUPPLIER_METRICS, close_books, loyalty_order, mean_trust
 from sim.network import consideration_sets, neighbour_average, word_of_mouth_graph
 from sim.salesforce import SalesForce
 from sim.shocks import Schedule
@@ -97,11 +97,11 @@ class RelationshipModel(mesa.Model):
         self.schedule = Schedule(cfg.scenario.events)
         self.departures: list[dict[str, Any]] = []
         self.firm = FirmTable.of(self)
+        self.active_columns = None  # see sim.metrics.active_ties
 
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                "mean_trust": lambda mdl: float(mdl.ties.trust[mdl.ties.active].mean())
-                if mdl.ties.active.any() else float("nan"),
+                "mean_trust": mean_trust,
                 "loyalty_order": loyalty_order,
             },
             agenttype_reporters={
@@ -293,9 +293,11 @@ class RelationshipModel(mesa.Model):
             phases.evaluate_purchases(self, everyone)
             phases.tend_ties(self, everyone)
             phases.invest_and_improve(self, slice(None))
-        close_books(self)
-        if self.steps % self.cfg.collect_every == 0:
+        collect = self.steps % self.cfg.collect_every == 0
+        close_books(self, report=collect)
+        if collect:
             self.datacollector.collect(self)
+        self.active_columns = None  # found by close_books for this step's reporters only
 
     # ------------------------------------------------------------ results
 

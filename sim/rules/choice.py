@@ -19,9 +19,12 @@ def utility(
     ``U[i,j] = J[i,j] − λ_i·price[j] + σ·D[i,j] + χ·health[j]``; the last term
     is the buyer's regard for the supplier's financial health (F6), 0 in WKH.
     """
-    return attraction - price_sensitivity * price + switching_weight * dependency + (
-        financial_weight * health
-    )
+    u = attraction - price_sensitivity * price
+    if u.shape != np.shape(dependency) or u.dtype != np.result_type(u, dependency):
+        return u + switching_weight * dependency + financial_weight * health
+    u += switching_weight * dependency  # in place, same order of operations (issue 5)
+    u += financial_weight * health
+    return u
 
 
 def gumbel_scores(
@@ -35,18 +38,30 @@ def gumbel_scores(
     """
     dtype = np.result_type(utility, np.float32)  # integer utilities must not truncate the noise
     gumbel = rng.gumbel(size=utility.shape).astype(dtype, copy=False)
-    return np.where(active, beta * utility + gumbel, -np.inf)
+    scores = beta * utility
+    if scores.dtype != np.result_type(scores, gumbel) or scores.shape != gumbel.shape:
+        return np.where(active, scores + gumbel, -np.inf)
+    scores += gumbel  # in place: one full-matrix temporary less (issue 5)
+    return np.where(active, scores, -np.inf)
 
 
 def choice_probabilities(
     utility: np.ndarray, beta: np.ndarray | float, active: np.ndarray
 ) -> np.ndarray:
     """Logit probabilities ``P(j) ∝ exp(β·U[i,j])`` over the active ties (M6)."""
-    z = np.where(active, beta * utility, -np.inf)
-    top = np.max(z, axis=-1, keepdims=True)
-    w = np.where(active, np.exp(z - np.where(np.isfinite(top), top, 0.0)), 0.0)
+    w = np.where(active, beta * utility, -np.inf)
+    if w.ndim == 2 and w.shape[1] <= 8:  # few columns: a column-wise maximum is much faster
+        top = w[:, :1].copy()
+        for j in range(1, w.shape[1]):
+            np.maximum(top, w[:, j : j + 1], out=top)
+    else:
+        top = np.max(w, axis=-1, keepdims=True)
+    top[~np.isfinite(top)] = 0.0
+    w -= top  # from here on in place (issue 5)
+    np.exp(w, out=w)  # exp(−∞) = 0 on inactive ties
     total = w.sum(axis=-1, keepdims=True)
-    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    np.divide(w, total, out=w, where=total > 0)
+    return w
 
 
 def allocate_orders(
@@ -74,21 +89,54 @@ def allocate_orders(
     Returns:
         Volume ordered from each supplier, same shape as ``scores``.
     """
-    n_sup = scores.shape[-1]
+    shape, n_sup = scores.shape, scores.shape[-1]
     k = min(quotes, n_sup)
-    finite = np.isfinite(scores)
-    # the k best suppliers of each buyer, best first
-    top = np.argsort(-scores, axis=-1, kind="stable")[..., :k]
-    top_ok = np.take_along_axis(finite, top, axis=-1)
-    best = np.zeros(scores.shape, dtype=bool)
-    np.put_along_axis(best, top[..., :1], top_ok[..., :1], axis=-1)
-    split = np.zeros(scores.shape, dtype=bool)
-    np.put_along_axis(split, top, top_ok, axis=-1)
-    n_split = np.maximum(split.sum(axis=-1, keepdims=True), 1)
+    flat = scores.reshape(-1, n_sup)
+    rows = flat.shape[0]
 
-    has_partner = (partner & finite).any(axis=-1, keepdims=True)
-    partner_part = np.where(has_partner, partner_share, 0.0)
-    loyal_orders = (partner & finite) * partner_part + best * (1.0 - partner_part)
-    adversarial_orders = split / n_split
-    share = np.where(adversarial, adversarial_orders, loyal_orders)
-    return (share * (need * volume)).astype(scores.dtype, copy=False)
+    def per_buyer(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a)
+        return a.reshape(rows) if a.size == rows else np.broadcast_to(a, (*shape[:-1], 1)).ravel()
+
+    amount = per_buyer(need * volume)  # the volume a buyer orders this step (0 without need)
+    adversarial = per_buyer(adversarial).astype(bool)
+    finite = np.isfinite(flat)
+    out = np.zeros(flat.shape, dtype=scores.dtype)
+
+    def put(b: np.ndarray, s: np.ndarray, share: np.ndarray) -> None:
+        if b.size:
+            out[b, s] = (share * amount[b]).astype(scores.dtype, copy=False)
+
+    loyal = np.flatnonzero(~adversarial)
+    if loyal.size:
+        _loyal_orders(put, flat[loyal], finite[loyal], partner.reshape(-1, n_sup)[loyal], loyal,
+                      partner_share)
+    adv = np.flatnonzero(adversarial)
+    if adv.size:
+        _split_orders(put, flat[adv], finite[adv], adv, k)
+    return out.reshape(shape)
+
+
+def _loyal_orders(put, scores, finite, partner, buyers, partner_share: float) -> None:
+    """Partnership buyers: the partner's share first, the rest to the best score (M6, F9).
+
+    The best score is the arg-max (the first of a stable descending sort).
+    """
+    held = partner & finite
+    partner_part = np.where(held.any(axis=-1), partner_share, 0.0)
+    best = np.argmax(scores, axis=-1)
+    best_ok = finite[np.arange(buyers.size), best]
+    hb, hs = np.nonzero(held)
+    also_best = best_ok[hb] & (best[hb] == hs)
+    put(buyers[hb], hs, partner_part[hb] + np.where(also_best, 1.0 - partner_part[hb], 0.0))
+    only_best = best_ok & ~held[np.arange(buyers.size), best]
+    put(buyers[only_best], best[only_best], 1.0 - partner_part[only_best])
+
+
+def _split_orders(put, scores, finite, buyers, k: int) -> None:
+    """Adversarial buyers: an equal split over the ``k`` best quotes (M6, F8)."""
+    top = np.argsort(-scores, axis=-1, kind="stable")[:, :k]
+    top_ok = np.take_along_axis(finite, top, axis=-1)
+    n_split = np.maximum(top_ok.sum(axis=-1), 1)
+    ab, ak = np.nonzero(top_ok)
+    put(buyers[ab], top[ab, ak], 1.0 / n_split[ab])

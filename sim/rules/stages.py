@@ -27,13 +27,20 @@ def next_stage(
     """
     t_e, w_e = expansion
     t_c, c_c, w_c = commitment_thresholds
-    engaged = (stage >= Stage.EXPLORATION) | bought
-    level = np.where(engaged, Stage.EXPLORATION, Stage.AWARENESS)
-    expanding = engaged & (trust >= t_e) & (wallet >= w_e)
-    level = np.where(expanding, Stage.EXPANSION, level)
-    committed = expanding & (trust >= t_c) & (commitment >= c_c) & (wallet >= w_c)
-    level = np.where(committed, Stage.COMMITMENT, level)
-    return np.where(stage == Stage.DISSOLUTION, stage, level).astype(np.int8)
+    engaged = stage >= Stage.EXPLORATION
+    engaged |= bought
+    level = np.where(engaged, np.int8(Stage.EXPLORATION), np.int8(Stage.AWARENESS))
+    expanding = engaged
+    expanding &= trust >= t_e
+    expanding &= wallet >= w_e
+    np.copyto(level, np.int8(Stage.EXPANSION), where=expanding)
+    committed = expanding
+    committed &= trust >= t_c
+    committed &= commitment >= c_c
+    committed &= wallet >= w_c
+    np.copyto(level, np.int8(Stage.COMMITMENT), where=committed)
+    np.copyto(level, stage, where=stage == Stage.DISSOLUTION, casting="unsafe")
+    return level
 
 
 def promote_partner(
@@ -50,10 +57,15 @@ def promote_partner(
     supplier at the commitment stage with trust above the threshold; a buyer
     keeps at most one partner.
     """
-    eligible = (stage == Stage.COMMITMENT) & (trust >= threshold) & partnership
-    candidate = np.where(eligible, attraction, -np.inf)
-    best = np.argmax(candidate, axis=-1)[..., None]
-    pick = np.zeros(partner.shape, dtype=bool)
-    np.put_along_axis(pick, best, np.take_along_axis(eligible, best, axis=-1), axis=-1)
-    has = partner.any(axis=-1, keepdims=True)
-    return partner | (pick & ~has)
+    eligible = stage == Stage.COMMITMENT
+    eligible &= trust >= threshold
+    eligible &= partnership
+    shape = partner.shape
+    eligible = eligible.reshape(-1, shape[-1])
+    result = partner.reshape(-1, shape[-1]).copy()
+    # only buyers with an eligible supplier and no partner yet choose (issue 5: few rows)
+    rows = np.flatnonzero(eligible.any(axis=-1) & ~result.any(axis=-1))
+    candidate = np.where(eligible[rows], attraction.reshape(-1, shape[-1])[rows], -np.inf)
+    best = np.argmax(candidate, axis=-1)
+    result[rows, best] |= eligible[rows, best]
+    return result.reshape(shape)

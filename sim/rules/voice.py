@@ -38,5 +38,17 @@ def recover_trust(trust: np.ndarray, grievance: np.ndarray, recovery: float) -> 
 
 
 def decay_toward(value: np.ndarray, rest: float, rate: float, mask: np.ndarray) -> None:
-    """Entropy without contact, in place: ``x ← x − ε·(x − x₀)`` where ``mask`` (M9, F5)."""
-    value[mask] -= rate * (value[mask] - rest)
+    """Entropy without contact, in place: ``x ← x − ε·(x − x₀)`` where ``mask`` (M9, F5).
+
+    ``mask`` is a boolean array shaped like ``value`` or, for a C-contiguous
+    ``value``, the flat indices of its set entries (``np.flatnonzero(mask)``),
+    so that one mask can serve several arrays (issue 5: a gather and a
+    scatter are ~10× cheaper than boolean-mask indexing or ``where=``).
+    """
+    if mask.dtype == bool and not value.flags.c_contiguous:
+        value[mask] -= rate * (value[mask] - rest)
+        return
+    at = np.flatnonzero(mask) if mask.dtype == bool else mask
+    flat = value.reshape(-1)
+    x = flat[at]
+    flat[at] = x - rate * (x - rest)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
-.PHONY: venv run test lint clean
+.PHONY: venv run test validate lint clean dashboard browser screenshots bench bench-quick
 
 venv: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	  "Python 3.12+ is needed (found %d.%d): install it, e.g. pyenv install 3.12" % v[:2])'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,dashboard]'
 	@touch $(STAMP)
 
 # The default experiment: lone-seller vs company-wide suppliers in one market, $(SEEDS) seeds.
@@ -25,12 +25,51 @@ run: venv
 	  market.n_buyers=1000 steps=150 hydra/job_logging=none hydra/hydra_logging=none
 	$(PY) -m sim.report $(RUN_DIR)
 
-test: venv
+test: venv browser
 	$(PY) -m ruff check sim tests
 	$(PY) -m pytest -q -n auto
 
+# The teaching dashboard (sim/app.py) on a local port: DASHBOARD_PORT=8600 make dashboard
+dashboard: venv
+	@port=$${DASHBOARD_PORT:-$$($(PY) -c 'import socket; s = socket.socket(); \
+	  s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}; \
+	echo "Teaching dashboard: http://127.0.0.1:$$port/  (Ctrl-C stops it)"; \
+	exec $(VENV)/bin/solara run sim/app.py --host 127.0.0.1 --port $$port --no-open --production
+
+# tests/test_browser.py drives Debian's chromium (the project never downloads a browser):
+# installed here when missing and root; otherwise that test skips, except on CI (CI=true).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif [ "$$CI" = true ]; then \
+	  echo "CI needs chromium for tests/test_browser.py: run as root or apt-get install chromium" >&2; \
+	  exit 1; \
+	else echo "chromium missing and not root: tests/test_browser.py will be skipped"; fi
+
+# Screenshots of the dashboard, one per lesson preset, into docs/ (needs chromium)
+screenshots: venv browser
+	DASHBOARD_SCREENSHOTS=docs $(PY) -m pytest -q -p no:xdist tests/test_browser.py
+
+# The slow validation suite: WKH transition on full grids and every fact with 10 seeds.
+validate: venv
+	$(PY) -m pytest -q -n auto -m slow tests/test_validate.py
+
 lint: venv
 	$(PY) -m ruff check sim tests
+
+# Performance (issue 5): a table per benchmark, JSON in benchmarks/results/. Quick: < 2 min.
+bench-quick: venv
+	$(PY) -m benchmarks.bench_quick
+
+bench: venv
+	@$(PY) -c 'import hydra_plugins.hydra_joblib_launcher' 2>/dev/null || \
+	  $(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m benchmarks.bench_engines
+	$(PY) -m benchmarks.bench_throughput
+	$(PY) -m benchmarks.bench_collection
+	$(PY) -m benchmarks.bench_scaling --figure benchmarks/scaling.png
+	$(PY) -m benchmarks.bench_sweep
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

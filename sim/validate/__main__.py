@@ -1,0 +1,124 @@
+"""Command line: ``python -m sim.validate wkh …`` and ``python -m sim.validate facts …``.
+
+Prints a readable report; with ``--json`` the last line of stdout is one JSON
+document (an object for ``wkh``, a list for ``facts``). Exit status: 0 when
+every check passes, 1 when one fails, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from sim.validate import facts, wkh
+from sim.validate.plot import plot_wkh
+
+WKH_TOLERANCE = 0.10  # the issue's bound on relative_error (≥ 1000 buyers)
+
+
+def _typed(kind: type, ok: Callable[[float], bool], allowed: str) -> Callable[[str], float]:
+    """An argparse type: convert with ``kind`` and check ``ok``, else say what is allowed."""
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {allowed}") from None
+        if not (math.isfinite(value) and ok(value)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {allowed}")
+        return value
+    return convert
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sim.validate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("wkh", help="WKH loyalty transition vs mean-field theory (L1, §4)")
+    w.add_argument("--sellers", type=_typed(int, lambda v: v >= 2, "an integer ≥ 2"),
+                   default=2, help="n, number of sellers (≥ 2)")
+    w.add_argument("--gamma", type=_typed(float, lambda v: 0 < v <= 1, "a number in (0, 1]"),
+                   default=0.1, help="γ, memory (forgetting rate); the bound holds for γ ≤ 0.2")
+    w.add_argument("--profit", type=_typed(float, lambda v: v > 0, "a number > 0"),
+                   default=1.0, help="π, profit per purchase (> 0)")
+    w.add_argument("--buyers", type=_typed(int, lambda v: v >= 1, "an integer ≥ 1"),
+                   default=1000, help="buyers per run (the bound needs ≥ 1000)")
+    w.add_argument("--seed", type=_typed(int, lambda v: v >= 0, "an integer ≥ 0"), default=0)
+    w.add_argument("--horizon", type=_typed(float, lambda v: v > 0, "a number > 0"),
+                   default=30.0, help="run length in units of 1/γ (steps = ⌈horizon/γ⌉)")
+    w.add_argument("--grid", type=_grid, default="0.5:2.0:0.05",
+                   help="β grid as LO:HI:STEP in multiples of β_c (default 0.5:2.0:0.05)")
+    w.add_argument("--jobs", type=_typed(int, lambda v: v >= 1, "an integer ≥ 1"), default=1,
+                   help="worker processes for the β runs")
+    w.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    w.add_argument("--plot", metavar="FILE", help="write the figure (PNG) to FILE")
+
+    f = sub.add_parser("facts", help="stylized facts F1–F12 and L2, L3 as configuration pairs")
+    f.add_argument("--seeds", type=_typed(int, lambda v: v >= 2, "an integer ≥ 2"),
+                   default=facts.DEFAULT_SEEDS, help="seeds per configuration (≥ 2 for a CI)")
+    f.add_argument("--only", nargs="+", metavar="ID", choices=facts.ids(),
+                   help="run only these facts (e.g. F7 L2)")
+    f.add_argument("--json", action="store_true", help="print one JSON list on the last line")
+    return p
+
+
+def _grid(text: str) -> tuple[float, ...]:
+    """Parse ``LO:HI:STEP`` (multiples of β_c) into a tuple of grid points."""
+    try:
+        lo, hi, step = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LO:HI:STEP, e.g. 0.5:2.0:0.05") from None
+    if not (0 < lo < hi and 0 < step <= hi - lo):
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 < LO < HI and 0 < STEP ≤ HI − LO")
+    return tuple(np.round(np.arange(lo, hi + step / 2, step), 6))
+
+
+def _run_wkh(args: argparse.Namespace) -> int:
+    case = wkh.WKHCase(sellers=args.sellers, gamma=args.gamma, profit=args.profit,
+                       buyers=args.buyers, seed=args.seed, horizon=args.horizon, grid=args.grid)
+    result = wkh.run_wkh(case, jobs=args.jobs)
+    result["passed"] = bool(result["relative_error"] <= WKH_TOLERANCE)
+    if math.isnan(result["beta_mid_measured"]):
+        print("the simulated curve does not cross the midpoint inside --grid: widen it",
+              file=sys.stderr)
+    for key in ("beta_c_analytic", "beta_saddle_node", "beta_mid_meanfield",
+                "beta_mid_measured", "relative_error", "beta_mid_meanfield_down",
+                "beta_mid_measured_down", "relative_error_down"):
+        if key in result:
+            print(f"{key:>24} = {result[key]:.4f}")
+    print(f"{'passed':>24} = {result['passed']}  (relative_error ≤ {WKH_TOLERANCE})")
+    if args.plot:
+        print(f"{'figure':>24} = {plot_wkh(result, args.plot)}")
+    if args.json:
+        print(json.dumps(_finite_or_null(result)))
+    return 0 if result["passed"] else 1
+
+
+def _finite_or_null(result: dict) -> dict:
+    """NaN (no crossing inside the grid) becomes null, so that the line is strict JSON."""
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in result.items()}
+
+
+def _run_facts(args: argparse.Namespace) -> int:
+    rows = facts.run_facts(args.seeds, args.only)
+    print(facts.table(rows))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows]))
+    return 0 if all(r.passed for r in rows) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one validation; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    return _run_wkh(args) if args.command == "wkh" else _run_facts(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -26,7 +26,7 @@ run: venv
 	$(PY) -m sim.report $(RUN_DIR)
 
 test: venv browser
-	$(PY) -m ruff check sim tests
+	$(PY) -m ruff check sim tests benchmarks
 	$(PY) -m pytest -q -n auto
 
 # The teaching dashboard (sim/app.py) on a local port: DASHBOARD_PORT=8600 make dashboard
@@ -56,7 +56,7 @@ validate: venv
 	$(PY) -m pytest -q -n auto -m slow tests/test_validate.py
 
 lint: venv
-	$(PY) -m ruff check sim tests
+	$(PY) -m ruff check sim tests benchmarks
 
 # Performance (issue 5): a table per benchmark, JSON in benchmarks/results/. Quick: < 2 min.
 bench-quick: venv

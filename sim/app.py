@@ -326,8 +326,8 @@ def apply_shock(model: DashboardModel, kind: str, supplier: int | None = None) -
 
     ``supplier`` None picks the market leader. Quality failures (product
     performance −80%: a serious failure for buyers who need mostly the product,
-    F9) last 3 steps, price wars (−20%) 10 steps; their end is put in the
-    model's event schedule.
+    F9) last 3 steps, price wars (−20%) 10 steps: both are scheduled as M15
+    events starting with the next step (:meth:`sim.shocks.Schedule.add`).
     """
     with getattr(model, "lock", threading.RLock()):
         return _apply_shock(model, kind, supplier)
@@ -350,15 +350,12 @@ def _apply_shock(model: DashboardModel, kind: str, supplier: int | None) -> str:
         message = (f"{name}'s busiest salesperson ({accounts} accounts) left for "
                    f"{supplier_name(model, to.index)}.")
     elif kind == "quality_failure":
-        e = EventConfig(kind="quality_failure", t=now + 1, supplier=j, department="product",
-                        severity=0.8, duration=3)
-        model.quality_shock[j, model.departments.index("product")] = e.severity
-        model.schedule.ends.setdefault(now + 1 + e.duration, []).append(e)
+        model.schedule.add(EventConfig(kind="quality_failure", t=now + 1, supplier=j,
+                                       department="product", severity=0.8, duration=3))
         message = f"{name}'s product quality drops by 80% for the next 3 steps."
     elif kind == "price_war":
-        e = EventConfig(kind="price_war", t=now + 1, supplier=j, severity=0.2, duration=10)
-        model.price_cut[j] = e.severity
-        model.schedule.ends.setdefault(now + 1 + e.duration, []).append(e)
+        model.schedule.add(EventConfig(kind="price_war", t=now + 1, supplier=j, severity=0.2,
+                                       duration=10))
         message = f"{name} cuts its price by 20% for the next 10 steps."
     elif kind == "switch_company_wide":
         if model.supplier_list[j].strategy == "company_wide":

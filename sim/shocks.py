@@ -99,9 +99,17 @@ class Schedule:
         self.starts: dict[int, list[EventConfig]] = {}
         self.ends: dict[int, list[EventConfig]] = {}
         for e in events:
-            self.starts.setdefault(e.t, []).append(e)
-            if f"end_{e.kind}" in globals():
-                self.ends.setdefault(e.t + e.duration, []).append(e)
+            self.add(e)
+
+    def add(self, e: EventConfig) -> None:
+        """Schedule an event: it starts at step ``e.t`` and, if it lasts, ends ``duration`` later.
+
+        Events added while the model runs (a dashboard button) must have ``e.t`` after
+        the current step.
+        """
+        self.starts.setdefault(e.t, []).append(e)
+        if f"end_{e.kind}" in globals():
+            self.ends.setdefault(e.t + e.duration, []).append(e)
 
     def apply(self, model: RelationshipModel) -> None:
         """Start and end the events due at ``model.steps``."""

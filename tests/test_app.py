@@ -139,10 +139,11 @@ def test_quality_failure_lasts_three_steps(running):
     model = _fresh(running)
     product = model.departments.index("product")
     leader = app.market_leader(model)
-    apply_shock(model, "quality_failure")  # the market leader by default
+    apply_shock(model, "quality_failure")  # the market leader by default, from the next step
+    model.step()
     assert model.quality_shock[leader, product] == pytest.approx(0.8)
-    model.run_for(3)
-    assert model.quality_shock[leader, product] == pytest.approx(0.8)
+    model.run_for(2)
+    assert model.quality_shock[leader, product] == pytest.approx(0.8)  # steps 1–3 hit
     model.step()
     assert model.quality_shock[leader, product] == 0.0
 
@@ -150,8 +151,11 @@ def test_quality_failure_lasts_three_steps(running):
 def test_price_war_and_switch(running):
     model = _fresh(running)
     apply_shock(model, "price_war", 1)
+    model.step()
     assert model.price_cut[1] == pytest.approx(0.2)
-    model.run_for(11)
+    model.run_for(9)
+    assert model.price_cut[1] == pytest.approx(0.2)  # steps 1–10 at the cut price
+    model.step()
     assert model.price_cut[1] == 0.0
     assert "company-wide" in apply_shock(model, "switch_company_wide", 0)
     assert model.supplier_list[0].strategy == "company_wide"

@@ -25,9 +25,12 @@ run: venv
 	  market.n_buyers=1000 steps=150 hydra/job_logging=none hydra/hydra_logging=none
 	$(PY) -m sim.report $(RUN_DIR)
 
+# On CI (CI=true) the slow validation runs join the suite (about 3 more minutes).
+PYTEST_MARKS := $(if $(filter true,$(CI)),-m "slow or not slow",)
+
 test: venv browser
 	$(PY) -m ruff check sim tests benchmarks
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto $(PYTEST_MARKS)
 
 # The teaching dashboard (sim/app.py) on a local port: DASHBOARD_PORT=8600 make dashboard
 dashboard: venv

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -39,9 +40,14 @@ KEY_OUTCOMES: dict[str, str] = {
 }
 
 
-def mean_ci(values: pd.Series, level: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean and Student-t confidence interval over runs: (mean, low, high, n)."""
-    x = values.dropna().to_numpy(dtype=float)
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and Student-t interval ``mean ± t·sd/√n`` over runs: (mean, low, high, n).
+
+    Non-finite values (a run with no data for the outcome) are dropped; with
+    fewer than two values the interval is NaN.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
     n = x.size
     if n == 0:
         return (np.nan, np.nan, np.nan, 0)

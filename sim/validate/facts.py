@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from sim import report
 from sim.api import make_config
 from sim.model import RelationshipModel
 from sim.rules import delivery, transaction
@@ -423,13 +424,11 @@ class FactResult:
 
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
-    """Mean and 95% t-interval ``mean ± t₀.₉₇₅,K−₁·sd/√K`` (NaN values dropped)."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size < 2:
-        raise ValueError(f"need at least 2 finite per-seed effects for a CI, got {x.size}")
-    half = stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
+    """Mean and 95% t-interval over seeds (:func:`sim.report.mean_ci`); needs 2 finite values."""
+    mean, low, high, n = report.mean_ci(values)
+    if n < 2:
+        raise ValueError(f"need at least 2 finite per-seed effects for a CI, got {n}")
+    return mean, low, high
 
 
 def check(fact: Fact, seeds: int) -> FactResult:

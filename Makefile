@@ -66,8 +66,6 @@ bench-quick: venv
 	$(PY) -m benchmarks.bench_quick
 
 bench: venv
-	@$(PY) -c 'import hydra_plugins.hydra_joblib_launcher' 2>/dev/null || \
-	  $(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m benchmarks.bench_engines
 	$(PY) -m benchmarks.bench_throughput
 	$(PY) -m benchmarks.bench_collection

@@ -18,8 +18,11 @@ class Ledger:
     revenue: np.ndarray = field(init=False)
     nonproductive_time: np.ndarray = field(init=False)  # Σ volume·τ (M11)
     buyer_cost: np.ndarray = field(init=False)  # buyers' transaction cost (M11)
+    buyer_value: np.ndarray = field(init=False)  # buyers' surplus Σ shipped·(v·q − price paid)
+    departures: np.ndarray = field(init=False)  # salespeople who left the supplier (M2)
     contacts: np.ndarray = field(init=False)  # department and monitoring contacts
     investments: np.ndarray = field(init=False)  # dependency investments (M10)
+    one_off_cost: np.ndarray = field(init=False)  # costs booked by events (M15), e.g. a switch
     silent_churn: np.ndarray = field(init=False)
     voiced_churn: np.ndarray = field(init=False)
     other_churn: np.ndarray = field(init=False)  # trust collapse, serious failure

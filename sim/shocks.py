@@ -2,7 +2,8 @@
 
 Each event kind is one function ``start_<kind>(model, event)``; events with
 a duration also have an ``end_<kind>``. :class:`Schedule` calls them at the
-right step, before anything else happens in that step.
+right step, before anything else happens in that step, and books the event's
+one-off ``cost`` (if any) to its supplier in that step's ledger (M14).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import EventConfig
+from sim.rules import contact, dependency
 
 if TYPE_CHECKING:
     from sim.agents import Salesperson
@@ -83,13 +85,58 @@ def end_demand_shock(model: RelationshipModel, e: EventConfig) -> None:
 
 
 def start_switch_strategy(model: RelationshipModel, e: EventConfig) -> None:
-    """The supplier adopts another strategy for good (F1, F12)."""
+    """The supplier adopts another strategy for good (F1, F12).
+
+    Its one-off ``cost`` (reorganisation, training) is booked by :class:`Schedule`.
+    """
     model.supplier_list[e.supplier].switch_strategy(e.strategy)
 
 
 def start_new_entrant(model: RelationshipModel, e: EventConfig) -> None:
     """A new supplier with strategy ``strategy`` enters; buyers start to consider it."""
     model.add_supplier(e.strategy)
+
+
+def start_hire_salespeople(model: RelationshipModel, e: EventConfig) -> None:
+    """The supplier hires ``count`` salespeople who take over the least-served accounts (M2, M5).
+
+    Each new hire takes half of the largest book (the colleague with most
+    active accounts): the half that has gone longest without contact (F5).
+    A handover within the firm keeps the tie (its loyalty and knowledge);
+    the new people raise the planned sales force and cost a salary each.
+    """
+    supplier = model.supplier_list[e.supplier]
+    j, t = e.supplier, model.ties
+    supplier.planned_salespeople += e.count
+    for _ in range(e.count):
+        colleagues = model.salesforce.of(j)
+        person = model.hire(supplier)
+        if colleagues.size == 0:
+            t.owner[np.flatnonzero(t.considers[:, j]), j] = person.index
+            continue
+        books = [np.flatnonzero((t.owner[:, j] == c) & t.active[:, j]) for c in colleagues]
+        largest = books[int(np.argmax([b.size for b in books]))]
+        silence = model.steps - t.last_contact[largest, j]
+        handed = largest[np.argsort(-silence, kind="stable")[: largest.size // 2]]
+        t.owner[handed, j] = person.index
+
+
+def start_invest_integration(model: RelationshipModel, e: EventConfig) -> None:
+    """Dependency investments in the supplier's ``count`` top accounts (M10, F6).
+
+    The top accounts are the active ties with the largest volume bought from
+    the supplier (``volume·share of wallet``, then volume). Each investment
+    raises dependency ``D += s·(1 − D)`` (``s = relationship.dependency_step``),
+    teaches the supplier about the buyer ``K += r·(1 − K)``, and costs
+    ``relationship.dependency_cost``, booked as an investment in the ledger (M14).
+    """
+    j, t, rel = e.supplier, model.ties, model.cfg.relationship
+    accounts = np.flatnonzero(t.active[:, j])
+    volume = model.buyer_volume[accounts]
+    top = accounts[np.lexsort((-volume, -volume * t.wallet[accounts, j]))[: e.count]]
+    t.dependency[top, j] = dependency.invested(t.dependency[top, j], rel.dependency_step)
+    t.knowledge[top, j] = contact.learn(t.knowledge[top, j], rel.learning_rate)
+    model.ledger.investments[j] += top.size
 
 
 class Schedule:
@@ -112,11 +159,12 @@ class Schedule:
             self.ends.setdefault(e.t + e.duration, []).append(e)
 
     def apply(self, model: RelationshipModel) -> None:
-        """Start and end the events due at ``model.steps``."""
+        """Start and end the events due at ``model.steps``; book their one-off costs."""
         for e in self.ends.get(model.steps, []):
             _handler("end", e.kind)(model, e)
         for e in self.starts.get(model.steps, []):
             _handler("start", e.kind)(model, e)
+            model.ledger.one_off_cost[e.supplier] += e.cost
 
 
 def _handler(when: str, kind: str) -> Handler:

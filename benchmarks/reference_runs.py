@@ -35,6 +35,27 @@ CASES: dict[str, list[str]] = {
 }
 
 
+#: The outcomes the reference was recorded with. Outcomes added later (buyer_value,
+#: unit_price, departures, …) are new columns, not changes, so the pin leaves them out.
+PINNED: tuple[str, ...] = (
+    "accounts", "active_ties", "buyer_cost", "clv", "coordination", "cost", "health",
+    "loyalty_firm", "loyalty_person", "market_share", "mean_commitment", "mean_dependency",
+    "mean_knowledge", "mean_satisfaction", "mean_trust", "n_suppliers", "other_churn",
+    "person_bound_share", "price", "profit", "retention", "revenue", "salespeople",
+    "share_of_wallet", "silent_churn", "silent_episodes", "strategic_partners",
+    "transaction_cost", "voiced_churn", "voiced_episodes",
+)
+
+
+def _pinned(summary: dict) -> dict:
+    """summary.json restricted to the reference's outcomes."""
+    def keep(row: dict) -> dict:
+        return {k: v for k, v in row.items() if k in PINNED or k in ("id", "strategy")}
+    return {"steps": summary["steps"], "window": summary["window"],
+            "strategies": {k: keep(v) for k, v in summary["strategies"].items()},
+            "suppliers": [keep(row) for row in summary["suppliers"]]}
+
+
 def _digest(arrays: list[np.ndarray]) -> str:
     h = hashlib.sha256()
     for a in arrays:
@@ -55,6 +76,7 @@ def fingerprint(overrides: list[str]) -> dict:
     names = sorted(vars(t))
     frame = model.supplier_frame()
     numeric = frame.select_dtypes("number")
+    numeric = numeric[[c for c in numeric.columns if c in PINNED or c in ("step", "supplier")]]
     model_vars = model.datacollector.get_model_vars_dataframe()
     return {
         "overrides": overrides,
@@ -64,7 +86,7 @@ def fingerprint(overrides: list[str]) -> dict:
         "model_vars": _digest([model_vars[c].to_numpy(np.float64)
                                for c in sorted(model_vars.columns)]),
         "rng_next": int(model.rng.integers(2**62)),
-        "summary": model.summary(),
+        "summary": _pinned(model.summary()),
     }
 
 

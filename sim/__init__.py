@@ -12,13 +12,14 @@ Public API::
 from sim.api import make_config
 from sim.config import Config, ConfigError
 from sim.model import RelationshipModel
-from sim.results import load_steps, load_summaries
+from sim.results import ResultsError, load_results, load_steps
 
 __all__ = [
     "Config",
     "ConfigError",
     "RelationshipModel",
+    "ResultsError",
     "load_steps",
-    "load_summaries",
+    "load_results",
     "make_config",
 ]

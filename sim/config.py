@@ -11,8 +11,9 @@ dataclasses are registered in Hydra's ConfigStore as the schema of
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
@@ -39,6 +40,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "uncertainty_shock",
     "demand_shock",
     "switch_strategy",
+    "hire_salespeople",
+    "invest_integration",
 )
 
 
@@ -261,6 +264,8 @@ class EventConfig:
     severity: float = _f(0.5, "size of a failure, price cut or shock")
     duration: int = _f(1, "steps the event lasts")
     strategy: str = _f("company_wide", "new strategy for switch_strategy / new_entrant")
+    count: int = _f(1, "people hired (hire_salespeople) or top accounts (invest_integration)")
+    cost: float = _f(0.0, "one-off cost booked when the event happens (e.g. a strategy switch)")
 
 
 @dataclass
@@ -271,11 +276,31 @@ class ScenarioConfig:
     events: list[EventConfig] = field(default_factory=list)
 
 
+DESIGN_METHODS: tuple[str, ...] = ("sobol", "morris")
+
+
+@dataclass
+class DesignConfig:
+    """A sensitivity design over uncertain parameters (SALib); see :mod:`sim.design`.
+
+    With ``method`` set, run number ``row`` of the design sets each parameter
+    in ``parameters`` (a dotted config path → [low, high]) to the design's
+    value before the config is validated.
+    """
+
+    method: str = _f("", "sobol (Saltelli sample) or morris; empty: no design")
+    samples: int = _f(64, "N: base samples (Sobol) or trajectories (Morris)")
+    parameters: dict[str, list[float]] = _f({}, "dotted config path -> [low, high]")
+    row: int = _f(-1, "which design point this run evaluates (-1: none)")
+    seed: int = _f(0, "seed of the design's sampling")
+
+
 @dataclass
 class Config:
     """Root of the configuration: the top-level keys are fixed names."""
 
     seed: int = _f(0, "seed of every random stream of the run")
+    seeds: int = _f(1, "seeds per cell of an experiment's sweep (experiments/*/experiment.yaml)")
     steps: int = _f(100, "purchase periods to simulate")
     engine: str = _f("vector", "vector (one call per phase) or agent (Buyer.step per buyer)")
     collect_every: int = _f(1, "collect supplier data every k steps")
@@ -287,12 +312,21 @@ class Config:
     relationship: RelationshipConfig = field(default_factory=RelationshipConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    design: DesignConfig = field(default_factory=DesignConfig)
 
 
 def register_configs() -> None:
-    """Register the schema so that ``configs/config.yaml`` is type-checked by Hydra."""
+    """Register the schema of ``configs/config.yaml``: every key with its default.
+
+    The node holds the defaults but not the types, so that Hydra accepts any
+    value for a known key and :func:`to_config` checks it against the
+    dataclasses: a wrongly typed override (``steps=abc``) then gives the same
+    one-line :class:`ConfigError` as a value out of range, instead of Hydra's
+    multi-line composition error. Unknown keys still need ``+key=value``
+    (Hydra's override rule), and are then rejected by :func:`to_config`.
+    """
     cs = ConfigStore.instance()
-    cs.store(name="schema", node=Config)
+    cs.store(name="schema", node=OmegaConf.to_container(OmegaConf.structured(Config)))
 
 
 # ---------------------------------------------------------------- validation
@@ -326,15 +360,104 @@ def _non_negative(obj: Any, prefix: str) -> None:
         _in_range(f"{prefix}.{f.name}", value, 0.0, math.inf)
 
 
+def _expected(tp: Any) -> str:
+    """What a field of type ``tp`` accepts, in words."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_expected(a) for a in args)
+    if origin is list:
+        return f"a list, each item {_expected(args[0])}"
+    if origin is dict:
+        return f"a mapping from {_expected(args[0])} to {_expected(args[1])}"
+    if is_dataclass(tp):
+        return f"a group with keys {[f.name for f in fields(tp)]}"
+    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string",
+             type(None): "null"}
+    return names.get(tp, str(tp))
+
+
+def _type_ok(value: Any, tp: Any) -> bool:
+    """True if ``value`` has type ``tp`` (an int is a float; a bool is neither)."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        return any(_type_ok(value, a) for a in args)
+    if origin is list:
+        return isinstance(value, list) and all(_type_ok(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _type_ok(k, args[0]) and _type_ok(v, args[1]) for k, v in value.items())
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _check_types(obj: Any, prefix: str = "") -> None:
+    """Every field of a config dataclass (recursively) has its annotated type."""
+    hints = get_type_hints(type(obj))
+    for f in fields(obj):
+        path, tp, value = f"{prefix}{f.name}", hints[f.name], getattr(obj, f.name)
+        _check(_type_ok(value, tp), path, value, _expected(tp))
+        if is_dataclass(value):
+            _check_types(value, f"{path}.")
+        elif isinstance(value, list):
+            for k, item in enumerate(value):
+                if is_dataclass(item):
+                    _check_types(item, f"{path}[{k}].")
+
+
+def _check_plain(value: Any, tp: Any, path: str) -> None:
+    """Check a plain container (from Hydra) against the dataclass type ``tp``, recursively.
+
+    Unknown keys and values of the wrong type are reported with their full
+    path (``scenario.events[0].t``) before OmegaConf builds the dataclasses.
+    """
+    if is_dataclass(tp):
+        _check(isinstance(value, dict), path or "config", value, _expected(tp))
+        hints = get_type_hints(tp)
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in hints:
+                raise ConfigError(f"{sub}={item!r} is not allowed: unknown key; expected a key "
+                                  f"of {path or 'the config'}, one of {list(hints)}")
+            _check_plain(item, hints[key], sub)
+        return
+    _check(_type_ok(value, tp) or _is_dataclass_list(value, tp), path, value, _expected(tp))
+    if _is_dataclass_list(value, tp):
+        for k, item in enumerate(value):
+            _check_plain(item, get_args(tp)[0], f"{path}[{k}]")
+
+
+def _is_dataclass_list(value: Any, tp: Any) -> bool:
+    """True for a list given where a list of dataclasses (e.g. events) is expected."""
+    return isinstance(value, list) and get_origin(tp) is list and is_dataclass(get_args(tp)[0])
+
+
+def _max_salespeople(cfg: Config) -> int:
+    """Most salespeople a supplier can start with: every buyer considers it (M2).
+
+    ``RelationshipModel._staff`` hires ``ceil(accounts / accounts_per_salesperson)``;
+    the accounts are drawn, so this bound is what validation can promise. A
+    ``salesperson_leaves`` index beyond the actual sales force picks its last member.
+    """
+    return max(1, math.ceil(cfg.market.n_buyers / cfg.sales.accounts_per_salesperson))
+
+
 def validate(cfg: Config) -> Config:
     """Check every field of a config; raise :class:`ConfigError` naming the first bad one.
 
-    Returns the config unchanged, so ``validate(to_config(dc))`` reads naturally.
+    Every field is first checked against its annotated type, then against its
+    range or set of names, then against the settings it must agree with (the
+    rules are listed in ``docs/reliability.md``). Returns the config unchanged,
+    so ``validate(to_config(dc))`` reads naturally.
     """
+    _check_types(cfg)
     _check(cfg.engine in ENGINES, "engine", cfg.engine, f"one of {list(ENGINES)}")
     _check(cfg.steps >= 1, "steps", cfg.steps, "an integer ≥ 1")
-    _check(cfg.seed >= 0, "seed", cfg.seed, "an integer ≥ 0")
-    _check(cfg.collect_every >= 1, "collect_every", cfg.collect_every, "an integer ≥ 1")
+    _check(0 <= cfg.seed < 2**63, "seed", cfg.seed, "an integer in [0, 2**63 - 1]")
+    _check(1 <= cfg.collect_every <= cfg.steps, "collect_every", cfg.collect_every,
+           f"an integer in [1, steps={cfg.steps}] (else nothing is collected)")
     _in_range("warmup_share", cfg.warmup_share, 0.0, 1.0)
     _check(cfg.warmup_share < 1.0, "warmup_share", cfg.warmup_share, "a number in [0, 1)")
 
@@ -352,7 +475,9 @@ def validate(cfg: Config) -> Config:
         "each department once",
     )
     _check("product" in m.departments, "market.departments", m.departments, "a list with product")
-    _unit_fields(m, "market", ("capability_mean",))
+    _unit_fields(m, "market", ("capability_mean", "health_rate"))
+    _check(m.discount_rate > 0, "market.discount_rate", m.discount_rate,
+           "a number > 0 (CLV divides by 1 + d − retention)")
     _check(m.payoff in PAYOFFS, "market.payoff", m.payoff, f"one of {list(PAYOFFS)}")
     _check(m.price > 0, "market.price", m.price, "a number > 0")
     if m.supply_capacity is not None:
@@ -409,6 +534,7 @@ def validate(cfg: Config) -> Config:
             ),
         )
         _non_negative(p, f"strategy.{name}")
+        _check(p.price_factor > 0, f"strategy.{name}.price_factor", p.price_factor, "a number > 0")
 
     r = cfg.relationship
     _unit_fields(
@@ -449,10 +575,15 @@ def validate(cfg: Config) -> Config:
             "-1 or another supplier's id",
         )
         _check(e.duration >= 1, f"{p}.duration", e.duration, "an integer ≥ 1")
+        staff = _max_salespeople(cfg)
+        _check(-1 <= e.salesperson < staff, f"{p}.salesperson", e.salesperson,
+               f"-1 or an index in [0, {staff - 1}] (at most {staff} salespeople per supplier)")
         _in_range(f"{p}.severity", e.severity, *_UNIT)
         _check(e.department in m.departments, f"{p}.department", e.department,
                f"one of {list(m.departments)}")
         _check(e.strategy in STRATEGIES, f"{p}.strategy", e.strategy, f"one of {list(STRATEGIES)}")
+        _check(e.count >= 1, f"{p}.count", e.count, "an integer ≥ 1")
+        _in_range(f"{p}.cost", e.cost, 0.0, math.inf)
     return cfg
 
 
@@ -461,12 +592,12 @@ def to_config(cfg: DictConfig | Config) -> Config:
     if isinstance(cfg, Config):
         return validate(cfg)
     try:
-        # merge a plain container, so that keys force-added with "+key=" are checked too
         plain = OmegaConf.to_container(cfg, resolve=True)
-        merged = OmegaConf.merge(OmegaConf.structured(Config), plain)
-        obj = OmegaConf.to_object(merged)
-    except OmegaConfBaseException as err:
+    except OmegaConfBaseException as err:  # e.g. an interpolation that does not resolve
         key = getattr(err, "full_key", None) or "config"
         raise ConfigError(f"{key}: {str(err).splitlines()[0]}") from err
+    # unknown keys (force-added with "+key=") and values of the wrong type fail here
+    _check_plain(plain, Config, "")
+    obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), plain))
     assert is_dataclass(obj)
     return validate(obj)  # type: ignore[arg-type]

@@ -36,6 +36,9 @@ SUPPLIER_METRICS: tuple[str, ...] = (
     "person_bound_share",
     "transaction_cost",
     "buyer_cost",
+    "buyer_value",
+    "unit_price",
+    "departures",
     "strategic_partners",
     "silent_churn",
     "voiced_churn",
@@ -48,6 +51,10 @@ SUPPLIER_METRICS: tuple[str, ...] = (
     "salespeople",
     "health",
 )
+
+
+#: Market-wide outcomes (model reporters): ``summary.json``'s ``market`` block.
+MARKET_METRICS: tuple[str, ...] = ("mean_trust", "loyalty_order")
 
 
 class _Columns:
@@ -187,7 +194,7 @@ def close_books(model: RelationshipModel, report: bool = True) -> None:
         ledger.volume, cfg.market.unit_cost, headcount, cfg.sales.salary, firm.coordination,
         firm.overhead_per_account, n_active, ledger.contacts, cfg.relationship.contact_cost,
         ledger.investments, cfg.relationship.dependency_cost,
-    )
+    ) + ledger.one_off_cost  # costs booked by this step's events (M15)
     profit = ledger.revenue - cost
     margin = np.divide(profit, ledger.revenue, out=np.zeros(n_sup), where=ledger.revenue > 0)
     health = economics.financial_health(firm.health, margin, cfg.market.health_rate)
@@ -229,6 +236,10 @@ def close_books(model: RelationshipModel, report: bool = True) -> None:
             where=ledger.trade_volume > 0,
         ),
         "buyer_cost": ledger.buyer_cost,
+        "buyer_value": ledger.buyer_value,
+        "unit_price": np.divide(ledger.revenue, ledger.volume, out=np.full(n_sup, np.nan),
+                                where=ledger.volume > 0),
+        "departures": ledger.departures,
         "strategic_partners": np.bincount(  # a partner tie is always active
             over_active.col[over_active.take(t.partner)], minlength=n_sup),
         "silent_churn": ledger.silent_churn,

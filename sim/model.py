@@ -22,7 +22,13 @@ from sim import phases
 from sim.agents import Buyer, Salesperson, Supplier
 from sim.config import Config, to_config
 from sim.ledger import Ledger
-from sim.metrics import SUPPLIER_METRICS, close_books, loyalty_order, mean_trust
+from sim.metrics import (
+    MARKET_METRICS,
+    SUPPLIER_METRICS,
+    close_books,
+    loyalty_order,
+    mean_trust,
+)
 from sim.network import consideration_sets, neighbour_average, word_of_mouth_graph
 from sim.salesforce import SalesForce
 from sim.shocks import Schedule
@@ -98,12 +104,11 @@ class RelationshipModel(mesa.Model):
         self.departures: list[dict[str, Any]] = []
         self.firm = FirmTable.of(self)
         self.active_columns = None  # see sim.metrics.active_ties
+        self.window_rows: list[dict[str, Any]] = []  # summary rows of uncollected steps
+        self.window_market: list[dict[str, Any]] = []  # and their market-wide reporters
 
         self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "mean_trust": mean_trust,
-                "loyalty_order": loyalty_order,
-            },
+            model_reporters=dict(zip(MARKET_METRICS, (mean_trust, loyalty_order), strict=True)),
             agenttype_reporters={
                 Supplier: {
                     "supplier": "index",
@@ -208,6 +213,7 @@ class RelationshipModel(mesa.Model):
             t.owner[accounts, j] = colleagues[int(np.argmin(load))]
         else:
             t.owner[accounts, j] = self.hire(old).index
+        self.ledger.departures[j] += 1
         self.departures.append(
             {"step": self.steps, "salesperson": s, "from": j,
              "to": None if to is None else to.index, "accounts": accounts,
@@ -294,9 +300,21 @@ class RelationshipModel(mesa.Model):
             phases.tend_ties(self, everyone)
             phases.invest_and_improve(self, slice(None))
         collect = self.steps % self.cfg.collect_every == 0
-        close_books(self, report=collect)
+        # the summary window needs every step's metrics, however often data are collected
+        in_window = self.cfg.warmup_share * self.cfg.steps < self.steps <= self.cfg.steps
+        close_books(self, report=collect or in_window)
         if collect:
             self.datacollector.collect(self)
+        elif in_window:
+            self.window_rows.extend(
+                {"step": self.steps, "supplier": s.index, "strategy": s.strategy,
+                 **{k: s.metrics.get(k, float("nan")) for k in SUPPLIER_METRICS}}
+                for s in self.supplier_list
+            )
+            self.window_market.append(
+                {"step": self.steps,
+                 **{k: f(self) for k, f in self.datacollector.model_reporters.items()}}
+            )
         self.active_columns = None  # found by close_books for this step's reporters only
 
     # ------------------------------------------------------------ results
@@ -314,9 +332,15 @@ class RelationshipModel(mesa.Model):
 
         ``strategies[name]`` averages over the (step, supplier) rows of the
         suppliers following that strategy in the window, so it reads "per
-        supplier"; ``suppliers`` lists each supplier's own averages.
+        supplier"; ``suppliers`` lists each supplier's own averages. Every step
+        of the window counts, whether or not it was collected (``collect_every``
+        does not change the summary): the steps between collections are kept
+        in :attr:`window_rows` and :attr:`window_market`.
         """
         df = self.supplier_frame()
+        if self.window_rows:
+            df = pd.concat([df, pd.DataFrame(self.window_rows)], ignore_index=True)
+            df = df.sort_values(["step", "supplier"], kind="stable", ignore_index=True)
         if df.empty:
             raise RuntimeError("no data collected yet: run the model first")
         window = df[df["step"] > self.cfg.warmup_share * self.steps]
@@ -332,6 +356,12 @@ class RelationshipModel(mesa.Model):
             name: {"n_suppliers": int(frame["supplier"].nunique()), **averages(frame)}
             for name, frame in window.groupby("strategy", sort=True)
         }
+        market = self.datacollector.get_model_vars_dataframe()
+        market.index = (market.index + 1) * self.cfg.collect_every  # the step of each row
+        if self.window_market:
+            extra = pd.DataFrame(self.window_market).set_index("step")
+            market = pd.concat([market, extra]).sort_index(kind="stable")
+        in_window = market[market.index > self.cfg.warmup_share * self.steps]
         last = {s.index: s.strategy for s in self.supplier_list}
         suppliers = [
             {"id": int(j), "strategy": last[int(j)], **averages(frame)}
@@ -342,6 +372,8 @@ class RelationshipModel(mesa.Model):
             "window": [int(window["step"].min()), int(window["step"].max())],
             "strategies": strategies,
             "suppliers": suppliers,
+            # market-wide reporters over every step of the window (e.g. the WKH order)
+            "market": {k: _clean(in_window[k].mean()) for k in MARKET_METRICS},
         }
 
 

@@ -257,6 +257,8 @@ def evaluate_purchases(model: RelationshipModel, rows: slice) -> None:
         shipped = np.where(short, 0.0, volume)
         _add_at(ledger.volume, s, shipped)
         _add_at(ledger.revenue, s, shipped * price_paid)
+        _add_at(ledger.buyer_value, s, shipped * (cfg.market.value_per_quality * quality
+                                                  - price_paid))
         _add_at(ledger.trade_volume, s, volume)
 
     evaluation.update_attraction(

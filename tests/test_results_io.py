@@ -1,0 +1,137 @@
+"""Loading result folders with truncated or corrupted files: skip with a warning, or fail clearly.
+
+Policy (``sim.results``): a complete run whose file cannot be read is left
+out of the table with a :class:`~sim.results.ResultsWarning` naming the file;
+``strict=True`` raises :class:`~sim.ResultsError` naming it instead;
+``python -m sim.report`` prints the warning and never a traceback.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import RelationshipModel, ResultsError, load_results, load_steps, make_config
+from sim.results import ResultsWarning, manifest, now, read_json, read_parquet, write_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def one_run() -> tuple[pd.DataFrame, dict]:
+    """The steps table and summary of one small run."""
+    model = RelationshipModel(make_config(["market.n_buyers=40", "steps=10"]))
+    model.run_for(10)
+    return model.supplier_frame(), model.summary()
+
+
+@pytest.fixture
+def sweep(tmp_path, one_run) -> Path:
+    """A folder with three complete runs (seeds 0, 1, 2) written as the CLI writes them."""
+    steps, summary = one_run
+    for seed in range(3):
+        write_run(tmp_path / f"run{seed}", "seed: 0\n", steps, summary,
+                  manifest(seed, now(), now(), overrides=[f"seed={seed}"]))
+    return tmp_path
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def garble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[: len(data)] = bytes((b * 7 + 13) % 256 for b in data)
+    path.write_bytes(bytes(data))
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+CORRUPTIONS: dict[str, Callable[[Path], None]] = {
+    "truncated": truncate, "garbled": garble, "empty": empty,
+}
+
+
+def test_intact_folder_loads_every_run(sweep):
+    runs = load_results(sweep, strict=True)
+    assert sorted(runs["seed"].unique()) == [0, 1, 2]
+    assert {"run", "seed", "strategy", "market_share", "profit"} <= set(runs.columns)
+    assert len(load_steps(sweep, strict=True)["run"].unique()) == 3
+
+
+@pytest.mark.parametrize("corrupt", sorted(CORRUPTIONS))
+def test_unreadable_summary_is_skipped_with_a_warning_naming_the_file(sweep, corrupt):
+    bad = sweep / "run1" / "summary.json"
+    CORRUPTIONS[corrupt](bad)
+    with pytest.warns(ResultsWarning, match=str(bad)):
+        runs = load_results(sweep)
+    assert sorted(runs["seed"].unique()) == [0, 2]
+    with pytest.raises(ResultsError) as err:
+        load_results(sweep, strict=True)
+    assert err.value.path == bad and str(bad) in str(err.value)
+
+
+@pytest.mark.parametrize("corrupt", sorted(CORRUPTIONS))
+def test_unreadable_steps_table_is_skipped_with_a_warning_naming_the_file(sweep, corrupt):
+    bad = sweep / "run2" / "steps.parquet"
+    CORRUPTIONS[corrupt](bad)
+    with pytest.warns(ResultsWarning, match=str(bad)):
+        steps = load_steps(sweep)
+    assert sorted(steps["seed"].unique()) == [0, 1]
+    with pytest.raises(ResultsError, match=str(bad)):
+        load_steps(sweep, strict=True)
+
+
+@pytest.mark.parametrize("content", ['[1, 2]', '{"strategies": 3}', '{"steps": 10}'])
+def test_summary_of_the_wrong_shape_is_an_error_naming_the_file(sweep, content):
+    bad = sweep / "run0" / "summary.json"
+    bad.write_text(content)
+    with pytest.raises(ResultsError, match=f"{bad}: not a run summary"):
+        load_results(sweep, strict=True)
+
+
+def test_readers_name_the_file(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_bytes(b"\xff\xfe{")
+    with pytest.raises(ResultsError, match=f"^{bad}: unreadable JSON"):
+        read_json(bad)
+    with pytest.raises(ResultsError, match=f"^{tmp_path / 'missing.parquet'}: unreadable Parquet"):
+        read_parquet(tmp_path / "missing.parquet")
+
+
+def test_folder_without_a_complete_manifest_is_not_loaded(sweep):
+    truncate(sweep / "run0" / "manifest.json")  # is_complete cannot read it: unfinished run
+    assert sorted(load_results(sweep, strict=True)["seed"].unique()) == [1, 2]
+
+
+def report(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim.report", str(folder)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_report_skips_a_corrupted_run_names_the_file_and_no_traceback(sweep):
+    truncate(sweep / "run1" / "steps.parquet")
+    garble(sweep / "run2" / "summary.json")
+    proc = report(sweep)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert str(sweep / "run1" / "steps.parquet") in proc.stderr
+    assert str(sweep / "run2" / "summary.json") in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert "n=2 runs" in proc.stdout  # run0 and run1 (its summary is intact)
+
+
+def test_report_with_every_run_corrupted_fails_clearly(sweep):
+    for seed in range(3):
+        truncate(sweep / f"run{seed}" / "summary.json")
+    proc = report(sweep)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert proc.returncode == 2
+    assert str(sweep / "run0" / "summary.json") in proc.stderr
+    assert any(line.startswith("error: ") for line in proc.stderr.splitlines())

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
-.PHONY: venv run test validate lint clean dashboard browser screenshots bench bench-quick
+.PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots bench bench-quick whatif soak
 
 venv: $(STAMP)
 
@@ -29,8 +29,22 @@ run: venv
 PYTEST_MARKS := $(if $(filter true,$(CI)),-m "slow or not slow",)
 
 test: venv browser
-	$(PY) -m ruff check sim tests benchmarks
+	$(PY) -m ruff check sim tests benchmarks experiments examples
 	$(PY) -m pytest -q -n auto $(PYTEST_MARKS)
+
+# A named research experiment (experiments/<NAME>/), e.g. make experiment NAME=buyer_stance
+# ARGS='seeds=3' passes overrides. `make experiments` runs all seven, one after the other.
+experiment: venv
+	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<name> [ARGS='seeds=3']; names:" \
+	  $$(ls experiments/*/experiment.yaml | cut -d/ -f2); exit 2; }
+	$(PY) -m sim -m +experiment=$(NAME) $(ARGS)
+
+EXPERIMENT_NAMES := strategy_comparison salesperson_turnover buyer_stance \
+  silence_and_monitoring share_of_wallet wkh_transition sensitivity
+
+experiments: venv
+	@for name in $(EXPERIMENT_NAMES); do \
+	  echo "== $$name"; time $(PY) -m sim -m +experiment=$$name $(ARGS) || exit 1; done
 
 # The teaching dashboard (sim/app.py) on a local port: DASHBOARD_PORT=8600 make dashboard
 dashboard: venv
@@ -59,7 +73,7 @@ validate: venv
 	$(PY) -m pytest -q -n auto -m slow tests/test_validate.py
 
 lint: venv
-	$(PY) -m ruff check sim tests benchmarks
+	$(PY) -m ruff check sim tests benchmarks experiments examples
 
 # Performance (issue 5): a table per benchmark, JSON in benchmarks/results/. Quick: < 2 min.
 bench-quick: venv
@@ -74,3 +88,13 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# What-if (issue 6, docs/whatif.md): the example book, baseline and every scenario preset,
+# 30 paired seeds over 36 months; the report lands in results/whatif/<timestamp>/.
+whatif: venv
+	$(PY) -m sim.whatif accounts=examples/accounts.csv seeds=30 horizon=36
+
+# Soak (issue 7, docs/reliability.md): 10,000 steps at 2,000 buyers with every event kind
+# recurring; checks bounds, RSS and per-step drift; figures in benchmarks/results/soak.json.
+soak: venv
+	$(PY) -m pytest -q -s -p no:xdist -m slow tests/test_soak.py

@@ -1,16 +1,30 @@
-"""Aggregate a sweep's runs: a table per strategy with 95% CIs, a Markdown report, a figure.
+"""Aggregate a sweep's runs: tables with 95% CIs, a Markdown report, figures.
 
-Usage: ``python -m sim.report results/sweeps/<timestamp>``. Writes into that
-folder ``runs.parquet`` (one row per run × strategy), ``report.md`` and
-``comparison.png``, and prints the table.
+Usage: ``python -m sim.report results/<name>/<timestamp>`` (also run at the
+end of every sweep). Writes into that folder ``runs.parquet`` (one row per
+run × strategy, with the swept parameters as columns) and ``report.md``, and:
+
+- without swept parameters (seeds only): ``comparison.png``, bars and time
+  series per strategy;
+- with swept parameters: ``cells.parquet`` (parameters × strategy × outcome:
+  mean, 95% CI, n), ``outcomes.png`` (each headline outcome against the first
+  swept parameter, a line per strategy with its CI band) and
+  ``timeseries.png`` (trust and loyalty over time per strategy, a panel per
+  value of the first parameter).
+
+An experiment's own ``analysis.py`` (:mod:`sim.experiments`) adds its
+section and figures to the same folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -20,12 +34,22 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from sim.results import atomic_write, load_steps, load_summaries, write_text  # noqa: E402
+from sim import experiments  # noqa: E402
+from sim.metrics import MARKET_METRICS, SUPPLIER_METRICS  # noqa: E402
+from sim.results import (  # noqa: E402
+    ResultsError,
+    atomic_write,
+    load_results,
+    load_steps,
+    write_text,
+)
 
 KEY_OUTCOMES: dict[str, str] = {
     "market_share": "Market share",
     "share_of_wallet": "Share of wallet",
     "profit": "Profit per step",
+    "revenue": "Revenue per step",
+    "clv": "Customer lifetime value",
     "retention": "Retention per step",
     "mean_trust": "Mean trust",
     "mean_commitment": "Mean commitment",
@@ -132,38 +156,247 @@ def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> N
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[s]) for s in strategies]
     fig.legend(handles, [s.replace("_", " ") for s in strategies], loc="outside lower center",
                ncols=len(strategies))
-    atomic_write(path, lambda p: fig.savefig(p, dpi=90, format="png"))
+    save_figure(fig, path, dpi=90)
+
+
+#: The outcomes of the Markdown table and of ``outcomes.png`` when parameters are swept.
+HEADLINE: tuple[str, ...] = ("market_share", "share_of_wallet", "profit", "clv", "mean_trust",
+                             "person_bound_share", "silent_churn", "voiced_churn")
+_NOT_PARAMS = {"run", "seed", "strategy", "n_suppliers", *SUPPLIER_METRICS,
+               *(f"market_{k}" for k in MARKET_METRICS)}
+
+
+def swept_parameters(runs: pd.DataFrame) -> list[str]:
+    """The parameter columns of ``runs`` that take more than one value, in column order."""
+    return [c for c in runs.columns
+            if c not in _NOT_PARAMS and runs[c].astype(str).nunique() > 1]
+
+
+def cell_table(runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    """Tidy table: parameters × strategy × outcome with mean, ci_low, ci_high, n over seeds."""
+    rows = []
+    present = [key for key in KEY_OUTCOMES if key in runs.columns]
+    for keys, frame in runs.groupby([*params, "strategy"], sort=True, dropna=False):
+        for key in present:
+            mean, low, high, n = mean_ci(frame[key])
+            rows.append({**dict(zip([*params, "strategy"], keys, strict=True)), "outcome": key,
+                         "mean": mean, "ci_low": low, "ci_high": high, "n": n})
+    return pd.DataFrame(rows)
+
+
+def format_cells(cells: pd.DataFrame, params: list[str]) -> str:
+    """Markdown: a row per (cell, strategy), a column per headline outcome, 'mean [low, high]'."""
+    keys = [k for k in HEADLINE if k in set(cells["outcome"])]
+    wide = cells.pivot_table(index=[*params, "strategy"], columns="outcome",
+                             values=["mean", "ci_low", "ci_high", "n"], aggfunc="first",
+                             dropna=False)
+    lines = ["| " + " | ".join([*params, "strategy", "n"] + [KEY_OUTCOMES[k] for k in keys])
+             + " |", "|---" * (len(params) + 2 + len(keys)) + "|"]
+    for index, row in wide.iterrows():
+        cells_md = [f"{row[('mean', k)]:.3g} [{row[('ci_low', k)]:.3g}, "
+                    f"{row[('ci_high', k)]:.3g}]" for k in keys]
+        n = int(row[("n", keys[0])])
+        lines.append("| " + " | ".join([*map(str, index), str(n), *cells_md]) + " |")
+    return "\n".join(lines)
+
+
+def _band(ax: plt.Axes, x: np.ndarray, mean: np.ndarray, low: np.ndarray, high: np.ndarray,
+          color: Any, label: str, style: str = "-") -> None:
+    ax.plot(x, mean, style, color=color, label=label, marker="o", markersize=3)
+    ax.fill_between(x, np.nan_to_num(low, nan=mean), np.nan_to_num(high, nan=mean),
+                    color=color, alpha=0.2)
+
+
+def outcomes_figure(cells: pd.DataFrame, params: list[str], path: Path) -> None:
+    """Each headline outcome against the swept parameter with most values; a line per
+    strategy (and a line style per value of the next parameter), with 95% CI bands."""
+    x_name, rest = _axis(cells, params), [p for p in params if p != _axis(cells, params)][:1]
+    keys = [k for k in HEADLINE if k in set(cells["outcome"])]
+    strategies = sorted(cells["strategy"].unique())
+    colors = dict(zip(strategies, plt.cm.tab10.colors, strict=False))
+    levels = sorted(cells[x_name].unique(), key=_sort_key)
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels)
+    positions = {v: (float(v) if numeric else k) for k, v in enumerate(levels)}
+    second = sorted(cells[rest[0]].unique(), key=_sort_key) if rest else [None]
+    styles = {v: ("-", "--", ":", "-.")[k % 4] for k, v in enumerate(second)}
+    fig, axes = plt.subplots(2, (len(keys) + 1) // 2, figsize=(16, 7), constrained_layout=True,
+                             squeeze=False)
+    for ax, key in zip(axes.flat, keys, strict=False):
+        for s in strategies:
+            for v in second:
+                sub = cells[(cells["outcome"] == key) & (cells["strategy"] == s)]
+                if rest:
+                    sub = sub[sub[rest[0]] == v]
+                sub = sub.assign(_x=sub[x_name].map(positions)).sort_values("_x")
+                label = s.replace("_", " ") + ("" if v is None else f", {rest[0]}={v}")
+                _band(ax, sub["_x"].to_numpy(float), sub["mean"].to_numpy(float),
+                      sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float),
+                      colors[s], label, styles[v])
+        ax.set_title(KEY_OUTCOMES[key], fontsize=10)
+        ax.set_xlabel(x_name, fontsize=8)
+        if not numeric:
+            ax.set_xticks(list(positions.values()), [str(v) for v in levels], fontsize=8)
+    for ax in axes.flat[len(keys):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6))
+    n = int(cells["n"].max())
+    fig.suptitle(f"Outcomes against {x_name}: mean and 95% CI over up to {n} seeds per cell")
+    save_figure(fig, path)
+
+
+def timeseries_figure(steps: pd.DataFrame, x_name: str, path: Path,
+                      series: Sequence[str] = ("mean_trust", "loyalty_person", "loyalty_firm"),
+                      ) -> None:
+    """Trust and loyalty over time per strategy (mean and 95% band over runs), a column per
+    value of ``x_name`` (at most five, spread over its range)."""
+    levels = sorted(steps[x_name].unique(), key=_sort_key)
+    if len(levels) > 5:
+        levels = [levels[i] for i in np.linspace(0, len(levels) - 1, 5).round().astype(int)]
+    strategies = sorted(steps["strategy"].unique())
+    colors = dict(zip(strategies, plt.cm.tab10.colors, strict=False))
+    fig, axes = plt.subplots(len(series), len(levels), figsize=(3.2 * len(levels) + 1, 7),
+                             sharex=True, sharey="row", squeeze=False, constrained_layout=True)
+    for col, level in enumerate(levels):
+        at = steps[steps[x_name] == level]
+        for row, key in enumerate(series):
+            ax = axes[row, col]
+            per_run = at.groupby(["strategy", "run", "step"])[key].mean().reset_index()
+            for s in strategies:
+                wide = per_run[per_run["strategy"] == s].pivot(index="step", columns="run",
+                                                                values=key)
+                if wide.empty:
+                    continue
+                n = wide.notna().sum(axis=1).clip(lower=2)
+                half = stats.t.ppf(0.975, n - 1) * wide.std(axis=1, ddof=1) / np.sqrt(n)
+                mean = wide.mean(axis=1)
+                ax.plot(mean.index, mean, color=colors[s], label=s.replace("_", " "))
+                ax.fill_between(mean.index, mean - half.fillna(0), mean + half.fillna(0),
+                                color=colors[s], alpha=0.2)
+            if row == 0:
+                ax.set_title(f"{x_name}={level}", fontsize=9)
+            if col == 0:
+                ax.set_ylabel(KEY_OUTCOMES[key], fontsize=9)
+            if row == len(series) - 1:
+                ax.set_xlabel("step")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    save_figure(fig, path)
+
+
+def save_figure(fig: plt.Figure, path: Path, dpi: int = 80) -> None:
+    """Write a matplotlib figure as PNG atomically and close it."""
+    atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format="png"))
     plt.close(fig)
 
 
+def steps_with_cells(root: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """All runs' steps tables with the runs' swept parameters joined on ``run``."""
+    params = swept_parameters(runs)
+    cells = runs[["run", *params]].drop_duplicates("run")
+    return load_steps(root).merge(cells, on="run")
+
+
+def paired_effect(runs: pd.DataFrame, outcome: str, factor: str, baseline: Any,
+                  by: Sequence[str] = ("strategy",)) -> pd.DataFrame:
+    """Per-seed difference ``outcome(factor=level) − outcome(factor=baseline)``, same seed and
+    same other cell values, summarised as mean and 95% CI per ``by`` group and level."""
+    others = [c for c in swept_parameters(runs) if c != factor]
+    keys = ["seed", *by, *others]
+    base = runs[runs[factor] == baseline].set_index(keys)[outcome]
+    rows = []
+    for group, frame in runs[runs[factor] != baseline].groupby([*by, *others, factor]):
+        diff = frame.set_index(keys)[outcome] - base.reindex(frame.set_index(keys).index)
+        mean, low, high, n = mean_ci(diff)
+        rows.append({**dict(zip([*by, *others, factor], group, strict=True)),
+                     "outcome": outcome, "effect": mean, "ci_low": low, "ci_high": high,
+                     "n": n})
+    return pd.DataFrame(rows)
+
+
 def report(root: Path) -> pd.DataFrame:
-    """Aggregate the runs below ``root``; write runs.parquet, report.md, comparison.png."""
-    runs = load_summaries(root)
+    """Aggregate the runs below ``root`` into runs.parquet, report.md and figures.
+
+    Returns the tidy outcome table (per strategy, or per cell and strategy).
+    """
+    runs = load_results(root)
     if runs.empty:
         raise FileNotFoundError(f"no complete runs (with manifest.json) below {root}")
-    table = outcome_table(runs)
     atomic_write(root / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
-    text = format_table(table)
-    figure = "![comparison](comparison.png)"
-    write_text(root / "report.md", f"# Results: {root}\n\n{text}\n\n{figure}\n")
-    comparison_figure(table, load_steps(root), root / "comparison.png")
+    params = swept_parameters(runs)
+    steps = load_steps(root)
+    if params == ["design.row"]:  # a sensitivity design: its analysis reads the rows
+        params = []
+    if not params:
+        table = outcome_table(runs)
+        body = f"{format_table(table)}\n\n![comparison](comparison.png)"
+        comparison_figure(table, steps, root / "comparison.png")
+    else:
+        table = cell_table(runs, params)
+        atomic_write(root / "cells.parquet", lambda p: table.to_parquet(p, index=False))
+        outcomes_figure(table, params, root / "outcomes.png")
+        x_name = _axis(runs, params)
+        steps = steps.merge(runs[["run", x_name]].drop_duplicates(), on="run")
+        timeseries_figure(steps, x_name, root / "timeseries.png")
+        body = (f"Swept: {', '.join(params)}; mean [95% CI] over seeds per cell.\n\n"
+                f"{format_cells(table, params)}\n\n![outcomes](outcomes.png)\n\n"
+                "![time series](timeseries.png)")
+    write_text(root / "report.md", f"# Results: {root}\n\n{body}\n")
     return table
+
+
+def report_sweep(root: Path, experiment: str | None) -> pd.DataFrame:
+    """:func:`report`, then the experiment's own analysis appended to report.md."""
+    table = report(root)
+    analyse = experiments.analysis(experiment) if experiment else None
+    if analyse is not None:
+        section = analyse(root, load_results(root))
+        text = (root / "report.md").read_text(encoding="utf-8")
+        write_text(root / "report.md", f"{text}\n## {experiment}\n\n{section}\n")
+    return table
+
+
+def _axis(frame: pd.DataFrame, params: list[str]) -> str:
+    """The swept parameter to put on the x axis: the one with most values (first on a tie)."""
+    return max(params, key=lambda p: frame[p].nunique())
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers before text, each in natural order."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m sim.report", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sim.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="a sweep folder (or any folder of runs)")
     args = parser.parse_args(argv)
+    warnings.showwarning = _warning_line
+    experiment = _read_experiment(args.folder)
     try:
-        table = report(args.folder)
-    except FileNotFoundError as err:
+        report_sweep(args.folder, experiment)
+    except (FileNotFoundError, ResultsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(format_table(table))
-    print(f"\nwrote {args.folder / 'report.md'}, {args.folder / 'comparison.png'}, "
-          f"{args.folder / 'runs.parquet'}")
+    print((args.folder / "report.md").read_text(encoding="utf-8"))
     return 0
+
+
+def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A warning as one line, ``warning: <message>`` (a skipped run names its file)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _read_experiment(folder: Path) -> str | None:
+    """The experiment recorded in the folder's sweep.json, if any."""
+    try:
+        return json.loads((folder / "sweep.json").read_text()).get("experiment")
+    except (OSError, ValueError):
+        return None
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import RelationshipModel, load_summaries, make_config
+from sim import RelationshipModel, load_results, make_config
 from sim.metrics import SUPPLIER_METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ def test_sweep_and_report(tmp_path):
     sweep = tmp_path / "sweep"
     proc = sim("-m", "seed=0,1,2", "market.n_buyers=80", "steps=20", f"hydra.sweep.dir={sweep}")
     assert proc.returncode == 0, proc.stderr
-    runs = load_summaries(sweep)
+    runs = load_results(sweep)
     assert sorted(runs["seed"].unique()) == [0, 1, 2]
     proc = subprocess.run([sys.executable, "-m", "sim.report", str(sweep)], cwd=ROOT,
                           capture_output=True, text=True)

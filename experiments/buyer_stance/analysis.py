@@ -1,0 +1,80 @@
+"""buyer_stance: adversarial buyers pay less now and get less value later (F8, F7).
+
+Per run (all buyers of one stance), from ``steps.parquet``:
+
+- early unit price: ``Σ revenue / Σ volume`` over steps 1–10 and all suppliers,
+  volume being ``revenue / unit_price`` per row;
+- buyer value per buyer: ``Σ_t Σ_j buyer_value / n_buyers`` over the whole run,
+  with ``buyer_value = Σ shipped·(v·q − price paid)`` (the buyers' surplus);
+- non-productive share of face time (M11, F7): the volume-weighted
+  ``transaction_cost`` of the summary window.
+
+Each is averaged over seeds with a 95% CI, per stance and uncertainty.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.report import mean_ci, save_figure, steps_with_cells
+
+STANCE = "buyers"
+UNCERTAINTY = "market.uncertainty"
+EARLY = 10
+
+
+def per_run(steps: pd.DataFrame, n_buyers: int) -> pd.DataFrame:
+    """One row per run: stance, uncertainty, early unit price, value per buyer."""
+    steps = steps.assign(volume=steps["revenue"] / steps["unit_price"])
+    rows = []
+    for (run, stance, u), frame in steps.groupby(["run", STANCE, UNCERTAINTY]):
+        early = frame[frame["step"] <= EARLY]
+        rows.append({"run": run, STANCE: stance, UNCERTAINTY: u,
+                     "early_price": early["revenue"].sum() / early["volume"].sum(),
+                     "value_per_buyer": frame["buyer_value"].sum() / n_buyers})
+    return pd.DataFrame(rows)
+
+
+def analyse(folder: Path, runs: pd.DataFrame) -> str:
+    """Figure ``stance.png`` (price now, value later, vs uncertainty) and its table."""
+    n_buyers = int(_config_value(folder, runs, "n_buyers"))
+    table = per_run(steps_with_cells(folder, runs), n_buyers)
+    tc = runs.groupby(["run", STANCE, UNCERTAINTY])["transaction_cost"].mean().reset_index()
+    table = table.merge(tc, on=["run", STANCE, UNCERTAINTY])
+    measures = {"early_price": f"Unit price paid, steps 1–{EARLY}",
+                "value_per_buyer": "Buyer value per buyer over the run",
+                "transaction_cost": "Non-productive share of face time"}
+    fig, axes = plt.subplots(1, len(measures), figsize=(14, 4), constrained_layout=True)
+    lines = ["| stance | uncertainty | " + " | ".join(measures.values()) + " |",
+             "|---" * (2 + len(measures)) + "|"]
+    summary = {}
+    for (stance, u), frame in table.groupby([STANCE, UNCERTAINTY]):
+        summary[(stance, u)] = {m: mean_ci(frame[m]) for m in measures}
+        lines.append(f"| {stance} | {u:g} | " + " | ".join(
+            f"{mean:.4g} [{lo:.4g}, {hi:.4g}]" for mean, lo, hi, _ in summary[(stance, u)]
+            .values()) + " |")
+    for ax, (m, label) in zip(axes, measures.items(), strict=True):
+        for stance, color in zip(sorted(table[STANCE].unique()), ("tab:red", "tab:green"),
+                                 strict=False):
+            us = sorted(u for s, u in summary if s == stance)
+            mean, lo, hi = (np.array([summary[(stance, u)][m][k] for u in us]) for k in range(3))
+            ax.errorbar(us, mean, yerr=[mean - lo, hi - mean], fmt="o-", color=color,
+                        label=stance, capsize=3)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("environmental uncertainty")
+    axes[0].legend()
+    fig.suptitle("Adversarial vs partnership buyers: mean and 95% CI over seeds")
+    save_figure(fig, folder / "stance.png")
+    return ("Every buyer of a run has the stance of its cell.\n\n" + "\n".join(lines)
+            + "\n\n![stance](stance.png)")
+
+
+def _config_value(folder: Path, runs: pd.DataFrame, key: str) -> float:
+    """A market setting read from the first run's resolved config."""
+    config = yaml.safe_load((folder / runs["run"].iloc[0] / "config.yaml").read_text())
+    return config["market"][key]

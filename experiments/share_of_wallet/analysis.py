@@ -1,0 +1,85 @@
+"""share_of_wallet: market share, share of wallet, profit and CLV per supplier (F11, M14).
+
+Reads every supplier of every run (``summary.json``, summary window) and asks:
+does profit follow market share, or share of wallet? It reports rank
+correlations over all suppliers, and counts the within-market pairs of
+suppliers where the one with the *smaller* market share earns *more* (F11's
+"a 30% firm out-earns a 45% firm"), with the largest such share gap found.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import combinations
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from scipy import stats
+
+from sim.report import save_figure
+
+COLUMNS = ("market_share", "share_of_wallet", "profit", "clv", "retention")
+
+
+def suppliers(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (run, supplier) with its summary-window outcomes."""
+    rows = []
+    for run in runs["run"].unique():
+        summary = json.loads((folder / run / "summary.json").read_text())
+        rows += [{"run": run, **{k: s[k] for k in ("id", "strategy", *COLUMNS)}}
+                 for s in summary["suppliers"]]
+    return pd.DataFrame(rows)
+
+
+def inversions(table: pd.DataFrame) -> pd.DataFrame:
+    """Within-run pairs where the supplier with the smaller market share has the higher profit."""
+    rows = []
+    for run, frame in table.groupby("run"):
+        for (_, a), (_, b) in combinations(frame.iterrows(), 2):
+            small, large = (a, b) if a["market_share"] < b["market_share"] else (b, a)
+            if small["profit"] > large["profit"]:
+                rows.append({"run": run, "small_share": small["market_share"],
+                             "large_share": large["market_share"],
+                             "small_profit": small["profit"], "large_profit": large["profit"],
+                             "small_wallet": small["share_of_wallet"],
+                             "large_wallet": large["share_of_wallet"],
+                             "small": small["strategy"], "large": large["strategy"]})
+    return pd.DataFrame(rows)
+
+
+def analyse(folder: Path, runs: pd.DataFrame) -> str:
+    """Scatter figure ``wallet.png``, rank correlations and the F11 inversions."""
+    table = suppliers(folder, runs)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
+    for strategy, color in zip(sorted(table["strategy"].unique()), ("tab:blue", "tab:orange",
+                                                                    "tab:green"), strict=False):
+        sub = table[table["strategy"] == strategy]
+        for ax, (x, y) in zip(axes, (("market_share", "profit"), ("share_of_wallet", "profit"),
+                                     ("market_share", "clv")), strict=True):
+            ax.scatter(sub[x], sub[y], s=8, alpha=0.5, color=color,
+                       label=strategy.replace("_", " "))
+            ax.set_xlabel(x.replace("_", " "))
+            ax.set_ylabel(y.replace("_", " "))
+    axes[0].legend()
+    fig.suptitle("Each point: one supplier in one run (summary window)")
+    save_figure(fig, folder / "wallet.png")
+
+    lines = ["| rank correlation with profit (Spearman, all suppliers) | ρ | p |", "|---|---|---|"]
+    for x in ("market_share", "share_of_wallet", "retention"):
+        rho, p = stats.spearmanr(table[x], table["profit"])
+        lines.append(f"| {x.replace('_', ' ')} | {rho:.3f} | {p:.2g} |")
+    inv = inversions(table)
+    pairs = sum(len(f) * (len(f) - 1) // 2 for _, f in table.groupby("run"))
+    lines += ["", f"Pairs of suppliers in the same market where the smaller market share earns "
+              f"more: **{len(inv)} of {pairs}**."]
+    if len(inv):
+        gap = inv.assign(gap=inv["large_share"] - inv["small_share"]).nlargest(3, "gap")
+        lines += ["", "Largest such share gaps:", "",
+                  "| run | smaller (share, wallet, profit) | larger (share, wallet, profit) |",
+                  "|---|---|---|"]
+        for r in gap.itertuples():
+            lines.append(f"| {r.run} | {r.small}: {r.small_share:.2f}, {r.small_wallet:.2f}, "
+                         f"{r.small_profit:.1f} | {r.large}: {r.large_share:.2f}, "
+                         f"{r.large_wallet:.2f}, {r.large_profit:.1f} |")
+    return "\n".join(lines) + "\n\n![wallet](wallet.png)"

@@ -19,6 +19,7 @@ from scipy import stats
 
 from sim.report import save_figure
 
+F11_SMALL, F11_LARGE = (0.25, 0.35), (0.40, 0.50)  # "a 30% firm out-earns a 45% firm"
 COLUMNS = ("market_share", "share_of_wallet", "profit", "clv", "retention")
 
 
@@ -49,30 +50,40 @@ def inversions(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyse(folder: Path, runs: pd.DataFrame) -> str:
-    """Scatter figure ``wallet.png``, rank correlations and the F11 inversions."""
+    """Scatter figure ``wallet.png``, rank correlations and the F11 inversions.
+
+    The CLV panel shows the 2nd–99th percentiles: a supplier with almost no
+    accounts has a large negative CLV per account, which would flatten the rest.
+    """
     table = suppliers(folder, runs)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
     for strategy, color in zip(sorted(table["strategy"].unique()), ("tab:blue", "tab:orange",
                                                                     "tab:green"), strict=False):
         sub = table[table["strategy"] == strategy]
         for ax, (x, y) in zip(axes, (("market_share", "profit"), ("share_of_wallet", "profit"),
-                                     ("market_share", "clv")), strict=True):
+                                     ("share_of_wallet", "clv")), strict=True):
             ax.scatter(sub[x], sub[y], s=8, alpha=0.5, color=color,
                        label=strategy.replace("_", " "))
             ax.set_xlabel(x.replace("_", " "))
             ax.set_ylabel(y.replace("_", " "))
     axes[0].legend()
+    low, high = table["clv"].quantile([0.02, 0.99])  # a firm with almost no accounts has a
+    axes[2].set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))  # huge negative CLV
     fig.suptitle("Each point: one supplier in one run (summary window)")
     save_figure(fig, folder / "wallet.png")
 
-    lines = ["| rank correlation with profit (Spearman, all suppliers) | ρ | p |", "|---|---|---|"]
+    lines = ["| Spearman rank correlation, all suppliers | with profit | with CLV |",
+             "|---|---|---|"]
     for x in ("market_share", "share_of_wallet", "retention"):
-        rho, p = stats.spearmanr(table[x], table["profit"])
-        lines.append(f"| {x.replace('_', ' ')} | {rho:.3f} | {p:.2g} |")
+        cells = [stats.spearmanr(table[x], table[y], nan_policy="omit")[0]
+                 for y in ("profit", "clv")]
+        lines.append(f"| {x.replace('_', ' ')} | {cells[0]:.3f} | {cells[1]:.3f} |")
     inv = inversions(table)
     pairs = sum(len(f) * (len(f) - 1) // 2 for _, f in table.groupby("run"))
+    like_f11 = inv[inv["small_share"].between(*F11_SMALL) & inv["large_share"].between(*F11_LARGE)]
     lines += ["", f"Pairs of suppliers in the same market where the smaller market share earns "
-              f"more: **{len(inv)} of {pairs}**."]
+              f"more: **{len(inv)} of {pairs}**; with shares like F11's (smaller in "
+              f"{list(F11_SMALL)}, larger in {list(F11_LARGE)}): **{len(like_f11)}**."]
     if len(inv):
         gap = inv.assign(gap=inv["large_share"] - inv["small_share"]).nlargest(3, "gap")
         lines += ["", "Largest such share gaps:", "",

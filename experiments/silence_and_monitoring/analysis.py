@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.report import KEY_OUTCOMES, mean_ci, save_figure
+from sim.report import KEY_OUTCOMES, mean_ci, paired_effect, save_figure
 
 DECAY = "relationship.decay"
 MONITOR = "strategy.company_wide.monitor_silent_after"
@@ -35,6 +35,8 @@ def per_episode(runs: pd.DataFrame) -> pd.DataFrame:
 
 def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Figure ``silence.png`` and a table per decay rate and monitoring policy."""
+    paired = pd.concat([paired_effect(runs, m, MONITOR, 0) for m in
+                        ("silent_churn", "retention", "profit")])
     runs = runs.merge(per_episode(runs), on=["run", DECAY, MONITOR])
     measures = {"silent_churn": KEY_OUTCOMES["silent_churn"],
                 "voiced_churn": KEY_OUTCOMES["voiced_churn"],
@@ -62,4 +64,12 @@ def analyse(folder: Path, runs: pd.DataFrame) -> str:
     axes.flat[0].legend()
     fig.suptitle("Silence, voice and monitoring (company-wide firms): mean and 95% CI over seeds")
     save_figure(fig, folder / "silence.png")
+    lines += ["", "Monitoring against none, paired on the seed (mean [95% CI] of the "
+              "difference):", "", "| decay ε | monitor after | Δ silent churn per step | "
+              "Δ retention | Δ profit |", "|---|---|---|---|---|"]
+    for (decay, monitor), frame in paired.groupby([DECAY, MONITOR]):
+        cells = frame.set_index("outcome").loc[["silent_churn", "retention", "profit"]]
+        lines.append(f"| {decay:g} | {monitor} | " + " | ".join(
+            f"{r.effect:.3g} [{r.ci_low:.3g}, {r.ci_high:.3g}]" for r in cells.itertuples())
+            + " |")
     return "\n".join(lines) + "\n\n![silence](silence.png)"

@@ -10,6 +10,7 @@ its own row, in random order — the readable reference).
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 import mesa
@@ -36,6 +37,7 @@ from sim.strategies import FirmTable
 from sim.ties import Stage, Ties
 
 F32 = np.float32
+DEPARTURE_LOG = 1000
 
 
 class RelationshipModel(mesa.Model):
@@ -101,7 +103,9 @@ class RelationshipModel(mesa.Model):
         self.main_supplier = np.full(n, -1, dtype=np.int64)
         self.ledger = Ledger(m, len(self.departments))
         self.schedule = Schedule(cfg.scenario.events)
-        self.departures: list[dict[str, Any]] = []
+        #: the last DEPARTURE_LOG departures (step, salesperson, from, to, accounts): bounded,
+        #: so that long runs with turnover keep a constant memory (issue 7)
+        self.departures: deque[dict[str, Any]] = deque(maxlen=DEPARTURE_LOG)
         self.firm = FirmTable.of(self)
         self.active_columns = None  # see sim.metrics.active_ties
         self.window_rows: list[dict[str, Any]] = []  # summary rows of uncollected steps
@@ -220,7 +224,7 @@ class RelationshipModel(mesa.Model):
              "main_accounts": accounts[self.main_supplier[accounts] == j]}
         )
         if to is None:
-            self.salesforce.employer[s] = -1
+            self.salesforce.release(s)
             person.remove()
             return
         k = to.index

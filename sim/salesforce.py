@@ -19,7 +19,7 @@ class SalesForce:
     """Arrays over every salesperson ever hired (departed ones have employer −1)."""
 
     def __init__(self) -> None:
-        self.people: list[Salesperson] = []
+        self.people: list[Salesperson | None] = []  # None: left the market
         self.skill = np.zeros(0, dtype=np.float32)
         self.inflation = np.zeros(0, dtype=np.float32)
         self.capacity = np.zeros(0, dtype=np.int64)
@@ -33,6 +33,14 @@ class SalesForce:
         self.capacity = np.append(self.capacity, person.capacity)
         self.employer = np.append(self.employer, person.employer.index)
         return len(self.people) - 1
+
+    def release(self, index: int) -> None:
+        """A person left the market: no employer, and the agent object is let go.
+
+        The index stays reserved (tie arrays may still name it as a former owner).
+        """
+        self.employer[index] = -1
+        self.people[index] = None
 
     def headcount(self, n_suppliers: int) -> np.ndarray:
         """Salespeople employed per supplier."""

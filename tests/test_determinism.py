@@ -9,7 +9,7 @@
 - No module draws from global random state, and every stream of a run comes
   from its seed (``numpy.random.default_rng(seed)``, i.e. a ``SeedSequence``).
 
-(Determinism of a 2-job sweep is tested with the sweep machinery.)
+- Alone, in a 1-job sweep and in a 2-job joblib sweep: byte-identical files.
 """
 
 from __future__ import annotations
@@ -51,6 +51,25 @@ def _cli(out: Path, global_seed: int) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_alone_one_job_and_two_job_sweeps_give_identical_files(tmp_path):
+    def sim(*args: str) -> None:
+        proc = subprocess.run([sys.executable, "-m", "sim", *args, *SMALL], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+
+    for seed in (3, 4):
+        sim(f"seed={seed}", f"hydra.run.dir={tmp_path / f'alone{seed}'}")
+    for jobs in (1, 2):
+        sim("-m", "seed=3,4", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={jobs}",
+            f"hydra.sweep.dir={tmp_path / f'jobs{jobs}'}")
+    for seed in (3, 4):
+        alone = tmp_path / f"alone{seed}"
+        for jobs in (1, 2):
+            (run,) = (tmp_path / f"jobs{jobs}").glob(f"*seed={seed}*")
+            for name in ("summary.json", "steps.parquet"):
+                assert (run / name).read_bytes() == (alone / name).read_bytes(), (jobs, name)
 
 
 def test_cli_runs_are_byte_identical_whatever_the_global_state(tmp_path):

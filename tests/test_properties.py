@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import Config, RelationshipModel
-from sim.config import NETWORKS, STRATEGIES, EventConfig, validate
+from sim.config import EVENT_KINDS, NETWORKS, STRATEGIES, EventConfig, validate
 
 UNIT_STATE = ("trust", "satisfaction", "commitment", "dependency", "expectation", "knowledge",
               "wallet", "grievance")
@@ -43,12 +43,12 @@ def configs(draw) -> Config:
     cfg.network.kind = draw(st.sampled_from(NETWORKS))
     cfg.network.degree = draw(st.integers(0, 8))
     cfg.network.consideration = draw(st.integers(1, 5))
-    kinds = ["salesperson_leaves", "quality_failure", "price_war", "uncertainty_shock",
-             "demand_shock", "switch_strategy", "new_entrant"]
+    cfg.collect_every = draw(st.integers(1, cfg.steps))
     cfg.scenario.events = [
-        EventConfig(kind=draw(st.sampled_from(kinds)), t=draw(st.integers(1, cfg.steps)),
+        EventConfig(kind=draw(st.sampled_from(EVENT_KINDS)), t=draw(st.integers(1, cfg.steps)),
                     supplier=0, severity=draw(st.floats(0.0, 1.0)),
-                    duration=draw(st.integers(1, 5)))
+                    duration=draw(st.integers(1, 5)), count=draw(st.integers(1, 5)),
+                    cost=draw(st.floats(0.0, 5.0)))
         for _ in range(draw(st.integers(0, 3)))
     ]
     return validate(cfg)

@@ -17,6 +17,15 @@ def run_model(overrides: Sequence[str], steps: int | None = None) -> Relationshi
     return model
 
 
+def set_field(cfg: object, path: str, value: object) -> None:
+    """Set a dotted field of a config dataclass, e.g. ``set_field(cfg, "market.price", 2)``."""
+    *parents, leaf = path.split(".")
+    node = cfg
+    for p in parents:
+        node = getattr(node, p)
+    setattr(node, leaf, value)
+
+
 @pytest.fixture
 def small() -> list[str]:
     """Overrides of a small, quick market."""

@@ -21,6 +21,7 @@ import pytest
 
 from sim import Config, ConfigError, RelationshipModel
 from sim.config import EventConfig, validate
+from tests.conftest import set_field
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,11 +180,7 @@ def test_hydra_own_errors_stay_but_write_nothing(tmp_path, overrides, names):
 )
 def test_python_configs_are_type_checked(path, value, message):
     cfg = Config()
-    *parents, leaf = path.split(".")
-    node = cfg
-    for p in parents:
-        node = getattr(node, p)
-    setattr(node, leaf, value)
+    set_field(cfg, path, value)
     with pytest.raises(ConfigError, match=re.escape(message)):
         validate(cfg)
 

@@ -8,6 +8,7 @@ import pytest
 
 from sim import Config, ConfigError, make_config
 from sim.config import EventConfig, validate
+from tests.conftest import set_field
 
 
 def _leaf_fields(node, prefix=""):
@@ -48,11 +49,7 @@ def test_defaults_validate():
 )
 def test_validation_names_the_field_the_value_and_what_is_allowed(path, value, fragment):
     cfg = Config()
-    node = cfg
-    *parents, leaf = path.split(".")
-    for p in parents:
-        node = getattr(node, p)
-    setattr(node, leaf, value)
+    set_field(cfg, path, value)
     with pytest.raises(ConfigError) as err:
         validate(cfg)
     assert path in str(err.value) and repr(value) in str(err.value)

@@ -29,7 +29,7 @@ run: venv
 PYTEST_MARKS := $(if $(filter true,$(CI)),-m "slow or not slow",)
 
 test: venv browser
-	$(PY) -m ruff check sim tests benchmarks experiments examples
+	$(PY) -m ruff check sim tests benchmarks experiments examples hydra_plugins
 	$(PY) -m pytest -q -n auto $(PYTEST_MARKS)
 
 # A named research experiment (experiments/<NAME>/), e.g. make experiment NAME=buyer_stance
@@ -73,7 +73,7 @@ validate: venv
 	$(PY) -m pytest -q -n auto -m slow tests/test_validate.py
 
 lint: venv
-	$(PY) -m ruff check sim tests benchmarks experiments examples
+	$(PY) -m ruff check sim tests benchmarks experiments examples hydra_plugins
 
 # Performance (issue 5): a table per benchmark, JSON in benchmarks/results/. Quick: < 2 min.
 bench-quick: venv

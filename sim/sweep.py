@@ -9,7 +9,8 @@ into ``results/<name>/<timestamp>/``. Three pieces make it resumable:
   (the same overrides) and is not complete, else a new timestamped one;
 - ``sim.__main__`` skips a run whose folder already holds a complete manifest;
 - :class:`SweepCallback` (a Hydra callback) checks every cell's config before
-  anything runs, writes ``sweep.json`` (command, total, status, failed runs
+  anything runs (so the sweeper ``hydra/sweeper=cells`` can skip Hydra's own
+  serial check of every job), writes ``sweep.json`` (command, total, status, failed runs
   with their tracebacks), shows a progress bar, and at the end aggregates the
   runs with :func:`sim.report.report` and the experiment's own analysis. If
   some runs failed, the process exits with status 1 after the others finish.
@@ -30,6 +31,7 @@ from hydra import compose
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
@@ -77,8 +79,10 @@ def register_resolvers() -> None:
 
 
 def job_overrides(config: DictConfig) -> list[list[str]] | None:
-    """Each job's overrides, as Hydra's basic sweeper will launch them (None for other sweepers)."""
-    if not str(config.hydra.sweeper.get("_target_", "")).endswith("BasicSweeper"):
+    """Each job's overrides, as Hydra's basic sweeper (or ours, ``hydra/sweeper=cells``, which
+    extends it) will launch them; None for other sweepers (e.g. Optuna)."""
+    # by name: Hydra's plugin scan may load a second copy of the BasicSweeper class
+    if "BasicSweeper" not in {c.__name__ for c in get_class(config.hydra.sweeper._target_).mro()}:
         return None
     params = config.hydra.sweeper.get("params") or {}
     arguments = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)

@@ -1,0 +1,1 @@
+"""Hydra plugin of this project: the sweeper that experiments use (``hydra/sweeper=cells``)."""

@@ -132,19 +132,30 @@ def analyse(design: dict[str, Any], outputs: pd.Series) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{missing} of {len(x)} design rows have no result: finish the sweep")
     prob = problem(design["parameters"])
+    seed = bootstrap_seed(design.get("seed", 0))
     if design["method"] == "sobol":
         from SALib.analyze import sobol
 
-        res = sobol.analyze(prob, y, calc_second_order=False, seed=design.get("seed", 0))
+        res = sobol.analyze(prob, y, calc_second_order=False, seed=seed)
         cols = ["S1", "S1_conf", "ST", "ST_conf"]
     else:
         from SALib.analyze import morris
 
-        res = morris.analyze(prob, x, y, num_levels=MORRIS_LEVELS, seed=design.get("seed", 0))
+        res = morris.analyze(prob, x, y, num_levels=MORRIS_LEVELS, seed=seed)
         cols = ["mu_star", "mu_star_conf", "sigma"]
     table = pd.DataFrame({c: np.asarray(res[c], dtype=float) for c in cols})
     table.insert(0, "parameter", prob["names"])
     return table
+
+
+def bootstrap_seed(seed: int) -> int:
+    """A non-zero seed for SALib's bootstrap, derived from the design's seed.
+
+    SALib's Sobol analysis ignores a seed of 0 (``if seed:``) and then draws
+    from numpy's global generator, so its intervals would change from call
+    to call.
+    """
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
 
 
 def _plain(node: DictConfig | dict[str, Any]) -> dict[str, Any]:

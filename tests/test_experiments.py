@@ -262,6 +262,13 @@ def test_sobol_indices_of_a_known_linear_function():
         design.analyse(LINEAR, y.drop(5))
 
 
+def test_sensitivity_intervals_are_reproducible_with_seed_zero():
+    spec = {**LINEAR, "seed": 0}
+    y = pd.Series(design.matrix("sobol", 256, LINEAR["parameters"], 0) @ np.array([4.0, 1.0]))
+    first, again = design.analyse(spec, y), design.analyse(spec, y)
+    pd.testing.assert_frame_equal(first, again)
+
+
 def test_design_row_sets_the_parameters_of_the_config():
     cfg = hydra_config("+experiment=sensitivity", "design.row=7")
     applied = design.apply(cfg)

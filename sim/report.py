@@ -32,6 +32,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim import experiments  # noqa: E402
@@ -290,11 +291,19 @@ def save_figure(fig: plt.Figure, path: Path, dpi: int = 80) -> None:
     plt.close(fig)
 
 
+def with_cells(steps: pd.DataFrame, runs: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
+    """A steps table with the runs' values of ``params`` joined on ``run``."""
+    return steps.merge(runs[["run", *params]].drop_duplicates("run"), on="run")
+
+
 def steps_with_cells(root: Path, runs: pd.DataFrame) -> pd.DataFrame:
     """All runs' steps tables with the runs' swept parameters joined on ``run``."""
-    params = swept_parameters(runs)
-    cells = runs[["run", *params]].drop_duplicates("run")
-    return load_steps(root).merge(cells, on="run")
+    return with_cells(load_steps(root), runs, swept_parameters(runs))
+
+
+def sweep_config(root: Path, runs: pd.DataFrame) -> dict[str, Any]:
+    """The resolved config of the sweep's first run (the settings its cells share)."""
+    return yaml.safe_load((root / runs["run"].iloc[0] / "config.yaml").read_text())
 
 
 def paired_effect(runs: pd.DataFrame, outcome: str, factor: str, baseline: Any,
@@ -314,12 +323,13 @@ def paired_effect(runs: pd.DataFrame, outcome: str, factor: str, baseline: Any,
     return pd.DataFrame(rows)
 
 
-def report(root: Path) -> pd.DataFrame:
+def report(root: Path, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Aggregate the runs below ``root`` into runs.parquet, report.md and figures.
 
+    ``runs`` is :func:`~sim.results.load_results` of ``root`` if already loaded.
     Returns the tidy outcome table (per strategy, or per cell and strategy).
     """
-    runs = load_results(root)
+    runs = load_results(root) if runs is None else runs
     if runs.empty:
         raise FileNotFoundError(f"no complete runs (with manifest.json) below {root}")
     atomic_write(root / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
@@ -336,8 +346,7 @@ def report(root: Path) -> pd.DataFrame:
         atomic_write(root / "cells.parquet", lambda p: table.to_parquet(p, index=False))
         outcomes_figure(table, params, root / "outcomes.png")
         x_name = _axis(runs, params)
-        steps = steps.merge(runs[["run", x_name]].drop_duplicates(), on="run")
-        timeseries_figure(steps, x_name, root / "timeseries.png")
+        timeseries_figure(with_cells(steps, runs, [x_name]), x_name, root / "timeseries.png")
         body = (f"Swept: {', '.join(params)}; mean [95% CI] over seeds per cell.\n\n"
                 f"{format_cells(table, params)}\n\n![outcomes](outcomes.png)\n\n"
                 "![time series](timeseries.png)")
@@ -347,10 +356,11 @@ def report(root: Path) -> pd.DataFrame:
 
 def report_sweep(root: Path, experiment: str | None) -> pd.DataFrame:
     """:func:`report`, then the experiment's own analysis appended to report.md."""
-    table = report(root)
+    runs = load_results(root)
+    table = report(root, runs)
     analyse = experiments.analysis(experiment) if experiment else None
     if analyse is not None:
-        section = analyse(root, load_results(root))
+        section = analyse(root, runs)
         text = (root / "report.md").read_text(encoding="utf-8")
         write_text(root / "report.md", f"{text}\n## {experiment}\n\n{section}\n")
     return table

@@ -129,6 +129,11 @@ def run_dirs(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.rglob("manifest.json") if is_complete(p.parent))
 
 
+def override_key(item: str) -> str:
+    """The config key of a Hydra override: ``+design.row=3`` → ``design.row``."""
+    return item.partition("=")[0].lstrip("+~")
+
+
 def cell(overrides: list[str]) -> dict[str, Any]:
     """The swept parameters of a run from its overrides: ``{"buyers.needs_breadth": 0.3, …}``.
 
@@ -137,7 +142,7 @@ def cell(overrides: list[str]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for item in overrides:
-        key, _, value = item.lstrip("+~").partition("=")
+        key, value = override_key(item), item.partition("=")[2]
         if key not in CELL_EXCLUDED and not key.startswith("hydra"):
             out[key] = yaml.safe_load(value) if value else None
     return out

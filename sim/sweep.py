@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from sim import design
 from sim.config import ConfigError, to_config
-from sim.results import git_commit, is_complete, now, versions, write_json
+from sim.results import git_commit, is_complete, now, override_key, versions, write_json
 
 log = logging.getLogger("sim")
 
@@ -97,7 +97,7 @@ def check_cells(jobs: list[list[str]]) -> None:
     """
     seen: set[tuple[str, ...]] = set()
     for job in jobs:
-        cell = tuple(o for o in job if o.lstrip("+~").split("=", 1)[0] not in PER_RUN_KEYS)
+        cell = tuple(o for o in job if override_key(o) not in PER_RUN_KEYS)
         if cell in seen:
             continue
         seen.add(cell)

@@ -19,9 +19,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
 
-from sim.report import mean_ci, save_figure, steps_with_cells
+from sim.report import mean_ci, save_figure, steps_with_cells, sweep_config
 
 STANCE = "buyers"
 UNCERTAINTY = "market.uncertainty"
@@ -42,7 +41,7 @@ def per_run(steps: pd.DataFrame, n_buyers: int) -> pd.DataFrame:
 
 def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Figure ``stance.png`` (price now, value later, vs uncertainty) and its table."""
-    n_buyers = int(_config_value(folder, runs, "n_buyers"))
+    n_buyers = int(sweep_config(folder, runs)["market"]["n_buyers"])
     table = per_run(steps_with_cells(folder, runs), n_buyers)
     tc = runs.groupby(["run", STANCE, UNCERTAINTY])["transaction_cost"].mean().reset_index()
     table = table.merge(tc, on=["run", STANCE, UNCERTAINTY])
@@ -73,8 +72,3 @@ def analyse(folder: Path, runs: pd.DataFrame) -> str:
     return ("Every buyer of a run has the stance of its cell.\n\n" + "\n".join(lines)
             + "\n\n![stance](stance.png)")
 
-
-def _config_value(folder: Path, runs: pd.DataFrame, key: str) -> float:
-    """A market setting read from the first run's resolved config."""
-    config = yaml.safe_load((folder / runs["run"].iloc[0] / "config.yaml").read_text())
-    return config["market"][key]

@@ -13,10 +13,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
 
 from sim import design
-from sim.report import save_figure
+from sim.report import save_figure, sweep_config
 
 ROW = "design.row"
 
@@ -30,7 +29,7 @@ def profit_gap(runs: pd.DataFrame) -> pd.Series:
 
 def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Figure ``sensitivity.png`` and the table of indices."""
-    config = yaml.safe_load((folder / runs["run"].iloc[0] / "config.yaml").read_text())
+    config = sweep_config(folder, runs)
     spec = config["design"]
     y = profit_gap(runs)
     table = design.analyse(spec, y)

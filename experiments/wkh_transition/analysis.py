@@ -15,9 +15,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
 
-from sim.report import mean_ci, save_figure
+from sim.report import mean_ci, save_figure, sweep_config
 from sim.validate import wkh
 
 SELLERS = "market.n_suppliers"
@@ -26,7 +25,7 @@ BETA = "buyers.choice_intensity"
 
 def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Figure ``wkh.png`` (a panel per n) and the table of thresholds."""
-    config = yaml.safe_load((folder / runs["run"].iloc[0] / "config.yaml").read_text())
+    config = sweep_config(folder, runs)
     gamma, profit = config["buyers"]["memory"], config["market"]["profit_per_purchase"]
     per_run = runs.drop_duplicates("run")  # market-level outcome: one value per run
     sellers = sorted(per_run[SELLERS].unique()) if SELLERS in per_run else [

@@ -72,7 +72,7 @@ def fingerprint(overrides: list[str]) -> dict:
     cfg = make_config([*engine, *overrides])
     model = RelationshipModel(cfg)
     model.run_for(cfg.steps)
-    t = model.ties
+    t = model.market.ties
     names = sorted(vars(t))
     frame = model.supplier_frame()
     numeric = frame.select_dtypes("number")
@@ -81,7 +81,7 @@ def fingerprint(overrides: list[str]) -> dict:
     return {
         "overrides": overrides,
         "ties": _digest([getattr(t, k) for k in names]),
-        "capability": _digest([model.capability]),
+        "capability": _digest([model.market.firms.capability]),
         "frame": _digest([numeric[c].to_numpy(np.float64) for c in sorted(numeric.columns)]),
         "model_vars": _digest([model_vars[c].to_numpy(np.float64)
                                for c in sorted(model_vars.columns)]),

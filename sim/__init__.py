@@ -2,24 +2,32 @@
 
 Public API::
 
-    from sim import make_config, RelationshipModel
-    cfg = make_config(["strategy=company_wide", "seed=1"])
-    model = RelationshipModel(cfg)
-    model.run_for(cfg.steps)
+    from sim import RelationshipModel
+    model = RelationshipModel(n_buyers=500, strategy="company_wide", steps=50, seed=1)
+    model.run_model()
     model.summary()
+
+or from Hydra-style overrides: ``RelationshipModel(make_config(["strategy=company_wide"]))``.
+Names are imported on first use, so that ``import sim`` stays cheap.
 """
 
-from sim.api import make_config
-from sim.config import Config, ConfigError
-from sim.model import RelationshipModel
-from sim.results import ResultsError, load_results, load_steps
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Config",
-    "ConfigError",
-    "RelationshipModel",
-    "ResultsError",
-    "load_steps",
-    "load_results",
-    "make_config",
-]
+_WHERE = {
+    "Config": "sim.config",
+    "ConfigError": "sim.config",
+    "RelationshipModel": "sim.model",
+    "ResultsError": "sim.results",
+    "load_results": "sim.results",
+    "load_steps": "sim.results",
+    "make_config": "sim.api",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)

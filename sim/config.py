@@ -15,7 +15,6 @@ import types
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -325,6 +324,8 @@ def register_configs() -> None:
     multi-line composition error. Unknown keys still need ``+key=value``
     (Hydra's override rule), and are then rejected by :func:`to_config`.
     """
+    from hydra.core.config_store import ConfigStore
+
     cs = ConfigStore.instance()
     cs.store(name="schema", node=OmegaConf.to_container(OmegaConf.structured(Config)))
 

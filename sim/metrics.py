@@ -1,12 +1,16 @@
-"""Outcomes per supplier and per step: the books (M14) and the state of its ties.
+"""Outcomes per supplier and per step: the books (M14) and the state of the ties.
 
-:func:`close_books` runs at the end of every step; it fills each supplier's
-``metrics`` dict, which the DataCollector reads. Every key in
-:data:`SUPPLIER_METRICS` becomes a column of ``steps.parquet``.
+:func:`keep_books` runs at the end of every step (profit, cash, financial
+health, each buyer's main supplier); :func:`measure` fills the outcomes the
+DataCollector reads: ``market.firms.metrics`` (one array per key of
+:data:`SUPPLIER_METRICS`, a column of ``steps.parquet`` each) and
+``market.outcomes`` (:data:`MARKET_METRICS`). Both read and write the market
+state only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,7 +19,8 @@ from sim.rules import choice, economics
 from sim.ties import Stage
 
 if TYPE_CHECKING:
-    from sim.model import RelationshipModel
+    from sim.config import Config
+    from sim.market import Market
 
 SUPPLIER_METRICS: tuple[str, ...] = (
     "market_share",
@@ -113,36 +118,23 @@ def main_supplier(wallet: np.ndarray, active: np.ndarray) -> np.ndarray:
     return main
 
 
-def active_ties(model: RelationshipModel) -> _Columns:
-    """This step's active ties (flat indices, columns), found once for all reporters (issue 5).
-
-    :func:`close_books` leaves them in ``model.active_columns`` for the
-    DataCollector that runs right after it; the model clears it at the end
-    of the step. Anywhere else they are found afresh.
-    """
-    cached = getattr(model, "active_columns", None)
-    return cached if cached is not None else _Columns(model.ties.active)
-
-
-def mean_trust(model: RelationshipModel) -> float:
+def mean_trust(market: Market, live: _Columns) -> float:
     """Mean trust over all active ties (NaN without any)."""
-    live = active_ties(model)
-    return float(live.take(model.ties.trust).mean()) if live.at.size else float("nan")
+    return float(live.take(market.ties.trust).mean()) if live.at.size else float("nan")
 
 
-def loyalty_order(model: RelationshipModel) -> float:
+def loyalty_order(market: Market, cfg: Config, live: _Columns) -> float:
     """Mean over buyers of ``Σ_j p_ij²``: 1/n when buyers search, 1 when loyal (L1, §4).
 
     ``p_ij`` is the logit choice probability (:func:`sim.rules.choice.choice_probabilities`).
     Inactive ties have ``p = 0``, so it is computed on each buyer's active ties
     only, packed to the left of a ``(buyers, k)`` block (``k`` = most active ties
-    of any buyer, a few instead of all suppliers; issue 5). Float32 row sums
-    then add the same terms in another order: the result can differ from the
+    of any buyer, a few instead of all suppliers). Float32 row sums then add
+    the same terms in another order: the result can differ from the
     full-matrix form in the last bits (relative 1e-6).
     """
-    t = model.ties
+    t, buyers, policy = market.ties, market.buyers, market.policy
     n, m = t.active.shape
-    live = active_ties(model)
     at, cols = live.at, live.col
     if at.size == 0:
         return 0.0
@@ -156,45 +148,56 @@ def loyalty_order(model: RelationshipModel) -> float:
     u = np.zeros((n, k), dtype=t.loyalty_person.dtype)
     u[rows, slot] = choice.utility(  # elementwise, so computed on the active ties and packed
         t.loyalty_person.reshape(-1)[at] + t.loyalty_firm.reshape(-1)[at],
-        model.firm.list_price[cols], t.dependency.reshape(-1)[at], model.firm.health[cols],
-        model.buyer_price_sensitivity[rows], model.cfg.buyers.switching_weight,
-        model.cfg.market.financial_weight,
+        policy.list_price[cols], t.dependency.reshape(-1)[at], policy.health[cols],
+        buyers.price_sensitivity[rows], cfg.buyers.switching_weight,
+        cfg.market.financial_weight,
     )
-    p = choice.choice_probabilities(u, model.buyer_beta[:, None], packed)
+    p = choice.choice_probabilities(u, buyers.beta[:, None], packed)
     p *= p
     return float(np.mean(p.sum(axis=1)))
 
 
-def close_books(model: RelationshipModel, report: bool = True) -> None:
-    """Revenue, cost, profit, retention, CLV and tie averages of every supplier (M14, F11).
+@dataclass
+class Books:
+    """One step's books per supplier (M14), from :func:`keep_books`."""
 
-    The books (profit, financial health, cash, each buyer's main supplier)
-    are kept every step. The per-supplier ``metrics`` (tie averages and the
-    rest of :data:`SUPPLIER_METRICS`) are data collection: with
-    ``report=False`` (a step between two collections) they are not
-    recomputed and keep the values of the last collection.
+    cost: np.ndarray
+    profit: np.ndarray
+    retention: np.ndarray
+    accounts: np.ndarray
+    clv: np.ndarray
+    headcount: np.ndarray
+    active_accounts: np.ndarray
+    health: np.ndarray
+
+
+def keep_books(market: Market, cfg: Config, live: _Columns | None = None) -> Books:
+    """M14 (F11): revenue, cost, profit, retention and CLV; cash, health and main suppliers.
+
+    ``cost`` is :func:`sim.rules.economics.supplier_costs` plus the one-off
+    costs booked by this step's events (M15); health follows the margin
+    (:func:`~sim.rules.economics.financial_health`); retention is the share
+    of last step's main accounts still main accounts; CLV per account is
+    :func:`~sim.rules.economics.lifetime_value`. ``live`` (this step's active
+    ties, when already found) saves a scan of the tie matrix.
     """
-    t, cfg, firm, ledger = model.ties, model.cfg, model.firm, model.ledger
+    t, firm, ledger, firms = market.ties, market.policy, market.ledger, market.firms
     n_sup = t.trust.shape[1]
-    active = t.active
-
-    main = main_supplier(t.wallet, active)
-    prev = model.main_supplier
+    main = main_supplier(t.wallet, t.active)
+    prev = market.buyers.main_supplier
     had = np.bincount(prev[prev >= 0], minlength=n_sup)
     kept = np.bincount(prev[(prev >= 0) & (main == prev)], minlength=n_sup)
     retention = np.divide(kept, had, out=np.full(n_sup, np.nan), where=had > 0)
     accounts = np.bincount(main[main >= 0], minlength=n_sup)
-    model.main_supplier = main
+    market.buyers.main_supplier = main
 
-    headcount = model.salesforce.headcount(n_sup)
-    over_active = _Columns(active) if report else None
-    model.active_columns = over_active
-    n_active = over_active.count if report else active.sum(axis=0)
+    headcount = market.salesforce.headcount(n_sup)
+    n_active = live.count if live is not None else t.active.sum(axis=0)
     cost = economics.supplier_costs(
         ledger.volume, cfg.market.unit_cost, headcount, cfg.sales.salary, firm.coordination,
         firm.overhead_per_account, n_active, ledger.contacts, cfg.relationship.contact_cost,
         ledger.investments, cfg.relationship.dependency_cost,
-    ) + ledger.one_off_cost  # costs booked by this step's events (M15)
+    ) + ledger.one_off_cost
     profit = ledger.revenue - cost
     margin = np.divide(profit, ledger.revenue, out=np.zeros(n_sup), where=ledger.revenue > 0)
     health = economics.financial_health(firm.health, margin, cfg.market.health_rate)
@@ -202,35 +205,49 @@ def close_books(model: RelationshipModel, report: bool = True) -> None:
     clv = economics.lifetime_value(
         per_account, np.nan_to_num(retention), cfg.market.discount_rate
     )
-    for supplier in model.supplier_list:
-        j = supplier.index
-        supplier.health = float(health[j])
-        supplier.cash += float(profit[j])
-    if not report:
-        return
+    firms.health = np.asarray(health, dtype=np.float64)
+    firms.cash = firms.cash + profit
+    return Books(cost=cost, profit=profit, retention=retention, accounts=accounts, clv=clv,
+                 headcount=headcount, active_accounts=n_active, health=health)
 
-    over_engaged = over_active.subset(over_active.take(t.stage) >= Stage.EXPLORATION)
+
+def opening_books(market: Market) -> Books:
+    """The books before the first step: nothing sold, nothing spent (for step 0's data)."""
+    n_sup = market.n_suppliers
+    zero = np.zeros(n_sup)
+    return Books(cost=zero, profit=zero, retention=np.full(n_sup, np.nan), accounts=zero,
+                 clv=zero, headcount=market.salesforce.headcount(n_sup),
+                 active_accounts=market.ties.active.sum(axis=0), health=market.firms.health)
+
+
+def measure(market: Market, cfg: Config, books: Books, live: _Columns) -> None:
+    """The outcomes of this step: ``market.firms.metrics`` and ``market.outcomes``.
+
+    Tie averages are over the active ties (``live``); share of wallet and
+    satisfaction over the ties past awareness; flows (revenue, churn, …) are
+    this step's ledger.
+    """
+    t, firm, ledger = market.ties, market.policy, market.ledger
+    n_sup = t.trust.shape[1]
+    over_engaged = live.subset(live.take(t.stage) >= Stage.EXPLORATION)
     total_volume = ledger.volume.sum()
-
     columns = {
         "market_share": ledger.volume / total_volume if total_volume > 0 else np.zeros(n_sup),
         "share_of_wallet": over_engaged.mean(t.wallet),
-        "profit": profit,
+        "profit": books.profit,
         "revenue": ledger.revenue,
-        "cost": cost,
-        "retention": retention,
-        "accounts": accounts,
-        "clv": clv,
-        "mean_trust": over_active.mean(t.trust),
+        "cost": books.cost,
+        "retention": books.retention,
+        "accounts": books.accounts,
+        "clv": books.clv,
+        "mean_trust": live.mean(t.trust),
         "mean_satisfaction": over_engaged.mean(t.satisfaction),
-        "mean_commitment": over_active.mean(t.commitment),
-        "mean_dependency": over_active.mean(t.dependency),
-        "mean_knowledge": over_active.mean(t.knowledge),
-        "loyalty_person": over_active.mean(t.loyalty_person),
-        "loyalty_firm": over_active.mean(t.loyalty_firm),
-        "person_bound_share": over_active.ratio(
-            t.loyalty_person, (t.loyalty_person, t.loyalty_firm)
-        ),
+        "mean_commitment": live.mean(t.commitment),
+        "mean_dependency": live.mean(t.dependency),
+        "mean_knowledge": live.mean(t.knowledge),
+        "loyalty_person": live.mean(t.loyalty_person),
+        "loyalty_firm": live.mean(t.loyalty_firm),
+        "person_bound_share": live.ratio(t.loyalty_person, (t.loyalty_person, t.loyalty_firm)),
         "transaction_cost": np.divide(
             ledger.nonproductive_time, ledger.trade_volume, out=np.full(n_sup, np.nan),
             where=ledger.trade_volume > 0,
@@ -241,17 +258,18 @@ def close_books(model: RelationshipModel, report: bool = True) -> None:
                                 where=ledger.volume > 0),
         "departures": ledger.departures,
         "strategic_partners": np.bincount(  # a partner tie is always active
-            over_active.col[over_active.take(t.partner)], minlength=n_sup),
+            live.col[live.take(t.partner)], minlength=n_sup),
         "silent_churn": ledger.silent_churn,
         "voiced_churn": ledger.voiced_churn,
         "other_churn": ledger.other_churn,
         "silent_episodes": ledger.silent_episodes,
         "voiced_episodes": ledger.voiced_episodes,
-        "active_ties": n_active,
+        "active_ties": books.active_accounts,
         "price": firm.list_price,
         "coordination": firm.coordination,
-        "salespeople": headcount,
-        "health": health,
+        "salespeople": books.headcount,
+        "health": books.health,
     }
-    for supplier in model.supplier_list:
-        supplier.metrics = {k: float(v[supplier.index]) for k, v in columns.items()}
+    market.firms.metrics = {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
+    market.outcomes = {"mean_trust": mean_trust(market, live),
+                       "loyalty_order": loyalty_order(market, cfg, live)}

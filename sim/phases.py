@@ -1,24 +1,29 @@
-"""The phases of one step, each applying the rules of :mod:`sim.rules` to a block of ties.
+"""The phases of a step: each applies one mechanism's rules to a block of the market.
 
-A buyer phase takes ``rows``, a slice of buyers: ``slice(i, i + 1)`` when a
-:class:`~sim.agents.Buyer` acts for itself (``engine=agent``) or all buyers
-at once (``engine=vector``). A supplier phase takes ``cols``: one supplier's
-column or ``slice(None)`` for all. The engines therefore share every line of
-the model's logic and differ only in activation order and in how random
-numbers are drawn.
+Every phase has the form ``phase(market, cfg, rng, block)`` and its body is
+calls of :mod:`sim.rules`: the equations live there, with their brief ids.
 
-Order of a step (see :meth:`sim.model.RelationshipModel.step`): shocks (M15),
-salesperson turnover (M2), contact (M5, M9), orders (M6), filling orders (L2),
-evaluation (M7, M8, M9, M11, M12), tending ties (M9, M13, word of mouth),
-investment (M10, M12), books (M14).
+* A buyer phase takes ``rows``, a slice of buyers: ``slice(i, i + 1)`` when a
+  :class:`~sim.agents.Buyer` acts for itself (``engine=agent``), or every
+  buyer at once (``engine=vector``).
+* A supplier phase takes ``cols``: one supplier's column, or ``slice(None)``.
+* :func:`sales_visits` takes the candidate ties ``(b, s)`` of one salesperson
+  or of all.
+
+The two engines therefore share every line of the model's logic and differ
+only in activation order and in how random numbers are drawn. The step's
+order is declared in :data:`sim.model.STEP`; a buyer's purchase is judged
+by :data:`AFTER_PURCHASE`, in that order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.market import Purchases, reopen
 from sim.rules import (
     choice,
     contact,
@@ -33,16 +38,17 @@ from sim.rules import (
 from sim.ties import Stage
 
 if TYPE_CHECKING:
-    from sim.model import RelationshipModel
+    from sim.config import Config
+    from sim.market import Market
 
 Cols = int | slice
+Rng = np.random.Generator
 
 
-def _ties_of(mask: np.ndarray, cols: Cols, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _ties_of(mask: np.ndarray, cols: Cols) -> tuple[np.ndarray, np.ndarray]:
     """(buyer, supplier) index arrays of the ties set in a column block's mask."""
     if isinstance(cols, slice):
-        b, s = np.nonzero(mask)
-        return b + offset, s
+        return np.nonzero(mask)
     b = np.flatnonzero(mask)
     return b, np.full(b.size, cols, dtype=np.intp)
 
@@ -51,9 +57,9 @@ def _add_at(total: np.ndarray, index: np.ndarray, values: np.ndarray | int = 1) 
     """``np.add.at(total, index, values)`` for a 1-D float64 ledger column.
 
     When the column is still all zero (the vectorised engine adds once per
-    step) and the index is long, it is a ``np.bincount``: the same float64 sums in the same order,
-    about 10× faster (issue 5). Otherwise (a per-agent engine adding buyer
-    after buyer) it is ``np.add.at`` itself.
+    step) and the index is long, it is a ``np.bincount``: the same float64
+    sums in the same order, about 10× faster. Otherwise (a per-agent engine
+    adding buyer after buyer) it is ``np.add.at`` itself.
     """
     if index.size > 256 and total.ndim == 1 and total.dtype == np.float64 and not total.any():
         weights = None if np.isscalar(values) else np.broadcast_to(values, index.shape)
@@ -63,15 +69,11 @@ def _add_at(total: np.ndarray, index: np.ndarray, values: np.ndarray | int = 1) 
         np.add.at(total, index, values)
 
 
-def _contact(model: RelationshipModel, b, s, person_bond, firm_bond) -> None:
-    """Record a contact on ties (b, s): knowledge grows, bonds grow, silence is uncovered (M5, M9).
-
-    A contact with a buyer who was silently dissatisfied brings the grievance
-    into the open: it becomes a pending complaint that the firm can answer.
-    """
-    t = model.ties
-    t.last_contact[b, s] = model.steps
-    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], model.cfg.relationship.learning_rate)
+def _touch(market: Market, cfg: Config, b, s, person_bond, firm_bond) -> None:
+    """A contact on ties (b, s): knowledge and bonds grow, silence is uncovered (M5, M9)."""
+    t = market.ties
+    t.last_contact[b, s] = market.now
+    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], cfg.relationship.learning_rate)
     t.loyalty_person[b, s] += person_bond
     t.loyalty_firm[b, s] += firm_bond
     uncovered = t.silent[b, s]
@@ -79,220 +81,279 @@ def _contact(model: RelationshipModel, b, s, person_bond, firm_bond) -> None:
     t.complaint[b[uncovered], s[uncovered]] = True
 
 
-def sales_visits(model: RelationshipModel, b: np.ndarray, s: np.ndarray) -> None:
-    """Salespeople visit their largest, most at-risk accounts up to their capacity (M5).
+# ------------------------------------------------------------------ contact (M5)
 
-    ``b, s`` are the candidate ties (active, owned). A visit builds a bond of
-    ``contact_bond·skill``, split person/firm by the supplier's ``ρ``.
+
+def sales_visits(market: Market, cfg: Config, rng: Rng, b: np.ndarray, s: np.ndarray) -> None:
+    """M5: salespeople visit their largest, most at-risk accounts up to their capacity.
+
+    ``b, s`` are the candidate ties (active, owned). A visit builds a bond
+    ``contact_bond·skill``, split person/firm by the firm's ``ρ``; a visit to
+    a silently dissatisfied buyer turns the grievance into a complaint.
     """
     if b.size == 0:
         return
-    t, force = model.ties, model.salesforce
+    t, force = market.ties, market.salesforce
     owner = t.owner[b, s]
     priority = contact.contact_priority(
-        model.buyer_volume[b], t.trust[b, s], model.steps - t.last_contact[b, s]
+        market.buyers.volume[b], t.trust[b, s], market.now - t.last_contact[b, s]
     )
-    pick = contact.top_per_owner(owner, priority, force.capacity, model.rng.random(b.size))
+    pick = contact.top_per_owner(owner, priority, force.capacity, rng.random(b.size))
     b, s, owner = b[pick], s[pick], owner[pick]
-    bond = model.cfg.sales.contact_bond * force.skill[owner]
-    rho = model.firm.person_share[s]
-    _contact(model, b, s, rho * bond, (1.0 - rho) * bond)
+    bond = cfg.sales.contact_bond * force.skill[owner]
+    rho = market.policy.person_share[s]
+    _touch(market, cfg, b, s, rho * bond, (1.0 - rho) * bond)
 
 
-def department_contacts(model: RelationshipModel, cols: Cols) -> None:
-    """Cross-functional contact (F9) and monitoring of silent accounts (M9, F5).
+def department_contacts(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None:
+    """M5 (F9) and M9 (F5): cross-functional contact and calls to silent accounts.
 
     Each active tie is touched by other departments with the firm's
     ``cross_functional_rate``; a firm with a monitoring policy also calls
     every active account without contact for more than ``m`` steps. Both
     build firm-bound loyalty ``contact_bond·κ``.
     """
-    t, firm = model.ties, model.firm
+    t, firm = market.ties, market.policy
     active = t.active[:, cols]
-    touched = active & (model.rng.random(active.shape) < firm.cross_functional_rate[cols])
+    touched = active & (rng.random(active.shape) < firm.cross_functional_rate[cols])
     overdue = active & contact.silent_too_long(
-        t.last_contact[:, cols], model.steps, firm.monitor_after[cols]
+        t.last_contact[:, cols], market.now, firm.monitor_after[cols]
     )
     b, s = _ties_of(touched | overdue, cols)
-    bond = model.cfg.sales.contact_bond * firm.coordination[s]
-    _contact(model, b, s, 0.0, bond)
-    _add_at(model.ledger.contacts, s, 1)
+    bond = cfg.sales.contact_bond * firm.coordination[s]
+    _touch(market, cfg, b, s, 0.0, bond)
+    _add_at(market.ledger.contacts, s, 1)
 
 
-def place_orders(model: RelationshipModel, rows: slice) -> None:
-    """Buyers with a purchase need choose suppliers by logit (M6, F8, F9)."""
-    t, cfg, firm = model.ties, model.cfg, model.firm
+# ------------------------------------------------------------------ orders (M6, L2)
+
+
+def place_orders(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M6: buyers with a purchase need choose suppliers by logit (F8 split orders, F9 partners)."""
+    t, firm, buyers = market.ties, market.policy, market.buyers
     n = rows.stop - rows.start
-    need = model.rng.random((n, 1)) < cfg.buyers.purchase_prob * model.demand_factor
+    need = rng.random((n, 1)) < cfg.buyers.purchase_prob * market.demand_factor
     u = choice.utility(
         t.attraction(rows),
         firm.list_price,
         t.dependency[rows],
         firm.health,
-        model.buyer_price_sensitivity[rows, None],
+        buyers.price_sensitivity[rows, None],
         cfg.buyers.switching_weight,
         cfg.market.financial_weight,
     )
-    scores = choice.gumbel_scores(u, model.buyer_beta[rows, None], t.active[rows], model.rng)
-    model.orders[rows] = choice.allocate_orders(
+    scores = choice.gumbel_scores(u, buyers.beta[rows, None], t.active[rows], rng)
+    market.orders[rows] = choice.allocate_orders(
         scores,
         need,
-        model.buyer_volume[rows, None],
-        model.buyer_adversarial[rows, None],
+        buyers.volume[rows, None],
+        buyers.adversarial[rows, None],
         cfg.buyers.quotes,
         t.partner[rows],
         cfg.relationship.partner_share,
     )
 
 
-def fill_orders(model: RelationshipModel, col: int) -> None:
-    """Ship orders within stock; strategic partners, then loyal buyers, first (M6, L2).
+def fill_orders(market: Market, cfg: Config, rng: Rng, col: int) -> None:
+    """L2: ship orders within stock; strategic partners, then loyal buyers, first.
 
-    Unfilled orders are a delivery failure (``q = 0``) for the buyer.
+    An unfilled order is a stock-out: a delivery failure (``q = 0``) for the buyer.
     """
-    cap = model.supply_capacity
-    orders = model.orders[:, col]
-    if cap is None or orders.sum() <= cap:
+    capacity = market.supply_capacity
+    orders = market.orders[:, col]
+    if capacity is None or orders.sum() <= capacity:
         return
-    t = model.ties
+    t = market.ties
     waiting = np.flatnonzero(orders > 0)
-    attraction = t.loyalty_person[waiting, col] + t.loyalty_firm[waiting, col]
-    order = np.lexsort(
-        (model.rng.random(waiting.size), -attraction, ~t.partner[waiting, col])
-    )
-    queue = waiting[order]
-    unfilled = queue[np.cumsum(orders[queue]) > cap]
-    model.stockout[unfilled, col] = True
+    queue = waiting[choice.serving_order(
+        t.partner[waiting, col], t.loyalty_person[waiting, col] + t.loyalty_firm[waiting, col],
+        rng.random(waiting.size),
+    )]
+    market.stockout[queue[np.cumsum(orders[queue]) > capacity], col] = True
 
 
-def evaluate_purchases(model: RelationshipModel, rows: slice) -> None:
-    """Deliver, compare with the promise, update the tie (M7, M8, M9, M11, M12)."""
-    t, cfg, firm, ledger = model.ties, model.cfg, model.firm, model.ledger
-    rel, rng = cfg.relationship, model.rng
-    orders = model.orders[rows]
-    li, s = np.nonzero(orders)  # orders are ≥ 0: the same ties as orders > 0
+# ------------------------------------------------------------------ after a purchase
+
+
+def deliver(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M7: the salesperson promises ``E``, the departments deliver ``q``.
+
+    Fills :attr:`Market.purchases` with this block's purchases for the
+    phases that judge them.
+    """
+    t, firms, force, rel = market.ties, market.firms, market.salesforce, cfg.relationship
+    li, s = np.nonzero(market.orders[rows])  # orders are ≥ 0: the same ties as orders > 0
     b = li + rows.start
+    if b.size == 0:
+        market.purchases = None
+        return
+    owner = t.owner[b, s]
+    staffed = owner >= 0
+    skill = np.where(staffed, force.skill[owner], 0.0)
+    inflation = np.where(staffed, force.inflation[owner], 0.0)
+    needs = market.buyers.needs[b]
+    knowledge = t.knowledge[b, s]
+    sold = delivery.capability_performance(firms.capability[s], knowledge, rel.fit_gain)
+    promised = delivery.promise(delivery.expected_performance(needs, sold), inflation)
+    performance = delivery.department_performance(
+        firms.capability[s] * (1.0 - firms.quality_shock[s]), market.policy.coordination[s],
+        skill, cfg.sales.coverage, knowledge, rel.fit_gain, market.is_product,
+    )
+    trust = t.trust[b, s]
+    partnership = ~market.buyers.adversarial[b]
+    quality = delivery.delivered(
+        delivery.expected_performance(needs, performance), cfg.market.noise,
+        market.uncertainty, trust, partnership, rel.flexibility, rng.standard_normal(b.size),
+    )
+    short = market.stockout[b, s]
+    market.purchases = Purchases(
+        rows=rows, local=li, buyer=b, supplier=s, volume=market.orders[rows][li, s],
+        short=short, needs=needs, knowledge=knowledge, promised=promised,
+        quality=np.where(short, 0.0, quality), trust_before=trust, partnership=partnership,
+        price_paid=choice.price_paid(
+            market.policy.list_price[s], cfg.buyers.haggle_discount, market.buyers.adversarial[b]
+        ),
+    )
+
+
+def evaluate(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M8: disconfirmation moves satisfaction, trust, commitment and attraction.
+
+    ``δ = q − E``; the WKH attraction ``J = Lp + Lf`` of every buyer of the
+    block moves by ``J ← (1−γ)J + π`` (π = 0 without a purchase), split
+    person/firm by ``ρ``; share of wallet moves toward this step's shares;
+    a serious failure costs strategic-partner status at once (F9).
+    """
+    t, rel, p = market.ties, cfg.relationship, market.purchases
+    orders = market.orders[rows]
     gain = np.zeros_like(orders)
-    if b.size:
-        volume = orders[li, s]
-        short = model.stockout[b, s]
-        owner = t.owner[b, s]
-        staffed = owner >= 0
-        skill = np.where(staffed, model.salesforce.skill[owner], 0.0)
-        inflation = np.where(staffed, model.salesforce.inflation[owner], 0.0)
-        needs = model.buyer_needs[b]
-        knowledge = t.knowledge[b, s]
-
-        sold = delivery.capability_performance(model.capability[s], knowledge, rel.fit_gain)
-        promised = delivery.promise(delivery.expected_performance(needs, sold), inflation)
-        perf = delivery.department_performance(
-            model.capability[s] * (1.0 - model.quality_shock[s]), firm.coordination[s], skill,
-            cfg.sales.coverage, knowledge, rel.fit_gain, model.is_product,
+    if p is not None:
+        b, s = p.buyer, p.supplier
+        delta = p.quality - p.promised
+        p.satisfaction = evaluation.update_satisfaction(
+            t.satisfaction[b, s], p.quality, delta, rel.disconfirmation_weight,
+            rel.satisfaction_rate,
         )
-        q_real = delivery.expected_performance(needs, perf)
-        trust0 = t.trust[b, s]
-        partnership = ~model.buyer_adversarial[b]
-        quality = delivery.delivered(
-            q_real, cfg.market.noise, model.uncertainty, trust0, partnership,
-            rel.flexibility, rng.standard_normal(b.size),
+        p.trust_after = evaluation.update_trust(
+            p.trust_before, delta, rel.trust_gain, rel.trust_loss, rel.tolerance_zone
         )
-        quality = np.where(short, 0.0, quality)
-        delta = quality - promised
-
-        sat = t.satisfaction[b, s]
-        sat = sat + rel.satisfaction_rate * (
-            evaluation.satisfaction_target(quality, delta, rel.disconfirmation_weight) - sat
-        )
-        trust1 = evaluation.update_trust(
-            trust0, delta, rel.trust_gain, rel.trust_loss, rel.tolerance_zone
-        )
-        t.expectation[b, s] = promised
-        t.satisfaction[b, s] = sat
-        t.trust[b, s] = trust1
+        t.expectation[b, s] = p.promised
+        t.satisfaction[b, s] = p.satisfaction
+        t.trust[b, s] = p.trust_after
         t.commitment[b, s] = evaluation.update_commitment(
-            t.commitment[b, s], trust1, sat, rel.commitment_rate
-        )
-        price_paid = firm.list_price[s] * (
-            1.0 - cfg.buyers.haggle_discount * model.buyer_adversarial[b]
+            t.commitment[b, s], p.trust_after, p.satisfaction, rel.commitment_rate
         )
         constant = cfg.market.profit_per_purchase if cfg.market.payoff == "constant" else None
-        pi = evaluation.payoff(quality, price_paid, cfg.market.value_per_quality, constant)
-        gain[li, s] = np.where(short, 0.0, pi)
-
-        # one serious failure costs strategic-partner status at once (F9)
-        failed = evaluation.serious_failure(quality, model.buyer_tolerance[b])
+        pi = evaluation.payoff(p.quality, p.price_paid, cfg.market.value_per_quality, constant)
+        gain[p.local, s] = np.where(p.short, 0.0, pi)
+        failed = evaluation.serious_failure(p.quality, market.buyers.tolerance[b])
         t.partner[b[failed], s[failed]] = False
-        model.failures[b[failed], s[failed]] = True
-
-        # voice or silence (M9, F5)
-        dissatisfied = sat < rel.dissatisfied_below
-        fresh = dissatisfied & ~t.complaint[b, s] & ~t.silent[b, s]
-        complains, quiet = voice.voice_or_silence(
-            fresh, model.buyer_voice[b], rng.random(b.size)
-        )
-        lost = np.maximum(trust0 - trust1, 0.0)
-        t.grievance[b[fresh], s[fresh]] = lost[fresh]
-        t.complaint[b[complains], s[complains]] = True
-        t.silent[b[quiet], s[quiet]] = True
-        t.silent[b[~dissatisfied], s[~dissatisfied]] = False
-        _add_at(ledger.voiced_episodes, s[complains], 1)
-        _add_at(ledger.silent_episodes, s[quiet], 1)
-
-        # transaction cost (M11)
-        share = transaction.nonproductive_share(trust0, rel.tc_at_zero_trust, rel.tc_trust_slope)
-        _add_at(ledger.nonproductive_time, s, volume * share)
-        _add_at(ledger.buyer_cost, s, transaction.transaction_cost(
-            volume, trust0, share, rel.tc_cost, rel.inspection_threshold, rel.inspection_cost
-        ))
-
-        # learning from the purchase, and joint improvement with trusted partners (F10, M12)
-        delivered_ok = ~short
-        knowledge = contact.learn(knowledge, rel.learning_rate)
-        joint = improvement.qualifies(trust1, delivered_ok, partnership, rel.improvement_threshold)
-        knowledge = np.where(joint, contact.learn(knowledge, rel.learning_rate), knowledge)
-        t.knowledge[b, s] = knowledge
-        t.last_contact[b, s] = model.steps
-        np.add.at(ledger.improving_needs, s[joint], volume[joint, None] * needs[joint])
-
-        shipped = np.where(short, 0.0, volume)
-        _add_at(ledger.volume, s, shipped)
-        _add_at(ledger.revenue, s, shipped * price_paid)
-        _add_at(ledger.buyer_value, s, shipped * (cfg.market.value_per_quality * quality
-                                                  - price_paid))
-        _add_at(ledger.trade_volume, s, volume)
-
+        market.failures[b[failed], s[failed]] = True
     evaluation.update_attraction(
         t.loyalty_person[rows], t.loyalty_firm[rows], gain,
-        model.buyer_memory[rows, None], firm.person_share,
+        market.buyers.memory[rows, None], market.policy.person_share,
     )
-    # share of wallet moves toward this step's shares, for the buyers who bought
-    total = orders.sum(axis=1, keepdims=True)
-    bought = np.flatnonzero(total[:, 0] > 0)
-    wallet = t.wallet[rows]
-    held = wallet[bought]
-    held += rel.wallet_memory * (orders[bought] / total[bought] - held)
-    wallet[bought] = held
+    evaluation.update_wallet(t.wallet[rows], orders, rel.wallet_memory)
 
 
-def tend_ties(model: RelationshipModel, rows: slice) -> None:
-    """Complaints answered, churn, entropy, word of mouth, stages, reconsideration.
+def speak_up(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M9 (F5): a newly dissatisfied buyer complains with its voice propensity, else falls silent.
 
-    (M9, M10 erosion, M13, F5, F9.)
+    The trust lost in the purchase is the grievance a complaint can recover.
     """
-    t, cfg, firm, ledger = model.ties, model.cfg, model.firm, model.ledger
-    rel, rng, now = cfg.relationship, model.rng, model.steps
-    off = rows.start
+    p = market.purchases
+    if p is None:
+        return
+    t, ledger = market.ties, market.ledger
+    b, s = p.buyer, p.supplier
+    dissatisfied = p.satisfaction < cfg.relationship.dissatisfied_below
+    fresh = dissatisfied & ~t.complaint[b, s] & ~t.silent[b, s]
+    complains, quiet = voice.voice_or_silence(
+        fresh, market.buyers.voice[b], rng.random(b.size)
+    )
+    lost = np.maximum(p.trust_before - p.trust_after, 0.0)
+    t.grievance[b[fresh], s[fresh]] = lost[fresh]
+    t.complaint[b[complains], s[complains]] = True
+    t.silent[b[quiet], s[quiet]] = True
+    t.silent[b[~dissatisfied], s[~dissatisfied]] = False
+    _add_at(ledger.voiced_episodes, s[complains], 1)
+    _add_at(ledger.silent_episodes, s[quiet], 1)
 
-    # the firm answers pending complaints and recovers part of the lost trust (M9)
+
+def count_transaction_costs(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M11 (F7, L4): the buyer's non-productive time and procurement cost fall with trust."""
+    p = market.purchases
+    if p is None:
+        return
+    rel, ledger = cfg.relationship, market.ledger
+    share = transaction.nonproductive_share(p.trust_before, rel.tc_at_zero_trust,
+                                            rel.tc_trust_slope)
+    _add_at(ledger.nonproductive_time, p.supplier, p.volume * share)
+    _add_at(ledger.buyer_cost, p.supplier, transaction.transaction_cost(
+        p.volume, p.trust_before, share, rel.tc_cost, rel.inspection_threshold,
+        rel.inspection_cost,
+    ))
+
+
+def learn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """F10 and M12: each purchase teaches the seller; trusted partners learn twice as fast.
+
+    ``K ← K + r·(1 − K)`` per purchase, once more on a joint-improvement tie
+    (trust above the threshold, partnership stance, delivered), whose needs
+    count toward the firm's capability growth.
+    """
+    p = market.purchases
+    if p is None:
+        return
+    t, rel = market.ties, cfg.relationship
+    b, s = p.buyer, p.supplier
+    knowledge = contact.learn(p.knowledge, rel.learning_rate)
+    joint = improvement.qualifies(p.trust_after, ~p.short, p.partnership,
+                                  rel.improvement_threshold)
+    knowledge = np.where(joint, contact.learn(knowledge, rel.learning_rate), knowledge)
+    t.knowledge[b, s] = knowledge
+    t.last_contact[b, s] = market.now
+    np.add.at(market.ledger.improving_needs, s[joint], p.volume[joint, None] * p.needs[joint])
+
+
+def book_sales(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M14: volume shipped and ordered, revenue, and the buyers' surplus ``v·q − price``."""
+    p = market.purchases
+    if p is None:
+        return
+    ledger, s = market.ledger, p.supplier
+    shipped = np.where(p.short, 0.0, p.volume)
+    _add_at(ledger.volume, s, shipped)
+    _add_at(ledger.revenue, s, shipped * p.price_paid)
+    _add_at(ledger.buyer_value, s, shipped * (cfg.market.value_per_quality * p.quality
+                                              - p.price_paid))
+    _add_at(ledger.trade_volume, s, p.volume)
+
+
+# ------------------------------------------------------------------ tending ties
+
+
+def answer_complaints(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M9: the firm answers pending complaints and recovers part of the lost trust."""
+    t = market.ties
     li, s = np.nonzero(t.complaint[rows])
-    answered = rng.random(li.size) < firm.complaint_handling[s]
-    b, s = li[answered] + off, s[answered]
-    t.trust[b, s] = voice.recover_trust(t.trust[b, s], t.grievance[b, s], rel.recovery)
+    answered = rng.random(li.size) < market.policy.complaint_handling[s]
+    b, s = li[answered] + rows.start, s[answered]
+    t.trust[b, s] = voice.recover_trust(t.trust[b, s], t.grievance[b, s], cfg.relationship.recovery)
     t.complaint[b, s] = False
     t.grievance[b, s] = 0.0
-    t.last_contact[b, s] = now
+    t.last_contact[b, s] = market.now
 
-    # churn: silence is deadlier than voice; trust collapse and serious failures end ties (M13)
+
+def churn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M13 (F5, F9): silence is deadlier than voice; trust collapse and serious failures end ties.
+
+    Silent and complaining buyers leave with their hazards; a tie whose trust
+    fell below the floor ends; a serious failure ends it with probability
+    ``failure_exit``.
+    """
+    t, ledger, rel = market.ties, market.ledger, cfg.relationship
+    off = rows.start
     active = t.active[rows]
     n_sup = active.shape[1]
     uniform = rng.random(active.shape)
@@ -311,11 +372,9 @@ def tend_ties(model: RelationshipModel, rows: slice) -> None:
     ledger.voiced_churn += np.bincount(s[voiced_exit], minlength=n_sup)
     leaves = np.zeros(active.shape, dtype=bool)
     leaves[li, s] = True
-    failed = model.failures[rows]
     ends = active & (t.trust[rows] < rel.trust_floor)
-    # a serious failure ends the tie with probability failure_exit (draws for every tie)
-    uniform = rng.random(active.shape)
-    fi, fs = np.nonzero(active & failed)
+    uniform = rng.random(active.shape)  # one draw for every tie
+    fi, fs = np.nonzero(active & market.failures[rows])
     exits = uniform[fi, fs] < rel.failure_exit
     ends[fi[exits], fs[exits]] = True
     ledger.other_churn += (ends & ~leaves).sum(axis=0)
@@ -323,62 +382,116 @@ def tend_ties(model: RelationshipModel, rows: slice) -> None:
     li, s = np.nonzero(ends)
     t.dissolve(li + off, s)
 
-    # entropy: ties without contact this step decay (M9, F5)
-    # (flat indices into the row block: one scan of `active` serves the rest of the phase)
+
+def _quiet(market: Market, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices (into the row block) of the live ties, and of those without contact now."""
+    live = np.flatnonzero(market.ties.active[rows])
+    return live, live[market.ties.last_contact[rows].reshape(-1)[live] < market.now]
+
+
+def decay(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M9 (F5) entropy: ties without contact this step decay, ``x ← x − ε·(x − x₀)``.
+
+    Trust decays toward ``T₀``; loyalty to the person and to the firm and
+    commitment toward 0.
+    """
+    t, eps = market.ties, cfg.relationship.decay
+    _, quiet = _quiet(market, rows)
+    voice.decay_toward(t.trust[rows], cfg.relationship.initial_trust, eps, quiet)
+    voice.decay_toward(t.loyalty_person[rows], 0.0, eps, quiet)
+    voice.decay_toward(t.loyalty_firm[rows], 0.0, eps, quiet)
+    voice.decay_toward(t.commitment[rows], 0.0, eps, quiet)
+
+
+def word_of_mouth(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """Word of mouth: trust drifts toward what the buyer's neighbours think of each supplier.
+
+    ``T[i,j] += ω·(mean over neighbours k of T[k,j] − T[i,j])`` on live ties.
+    """
+    omega = cfg.relationship.word_of_mouth
+    if omega <= 0:
+        return
+    t = market.ties
+    live, _ = _quiet(market, rows)
+    everyone = rows.start == 0 and rows.stop == market.neighbours.shape[0]
+    heard = (market.neighbours if everyone else market.neighbours[rows]) @ t.trust
+    trust = t.trust[rows].reshape(-1)  # a view: row blocks are contiguous
+    trust[live] += omega * (heard.reshape(-1)[live] - trust[live])
+
+
+def erode_dependency(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M10: dependency erodes without renewed investment."""
+    dependency.erode(market.ties.dependency[rows], cfg.relationship.dependency_decay)
+
+
+def advance_stages(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M13 (F9): Dwyer–Schurr–Oh stages of the live ties, and strategic partners.
+
+    An inactive tie keeps its stage (awareness, never bought, or dissolution).
+    """
+    t, rel = market.ties, cfg.relationship
     live = np.flatnonzero(t.active[rows])
-    quiet = live[t.last_contact[rows].reshape(-1)[live] < now]
-    voice.decay_toward(t.trust[rows], rel.initial_trust, rel.decay, quiet)
-    voice.decay_toward(t.loyalty_person[rows], 0.0, rel.decay, quiet)
-    voice.decay_toward(t.loyalty_firm[rows], 0.0, rel.decay, quiet)
-    voice.decay_toward(t.commitment[rows], 0.0, rel.decay, quiet)
 
-    # word of mouth: trust drifts toward what the neighbours think of each supplier
-    if rel.word_of_mouth > 0:
-        everyone = rows.start == 0 and rows.stop == model.neighbours.shape[0]
-        heard = (model.neighbours if everyone else model.neighbours[rows]) @ t.trust
-        trust = t.trust[rows].reshape(-1)  # a view: row blocks are contiguous
-        trust[live] += rel.word_of_mouth * (heard.reshape(-1)[live] - trust[live])
+    def flat(a: np.ndarray) -> np.ndarray:
+        return a[rows].reshape(-1)[live]
 
-    dependency.erode(t.dependency[rows], rel.dependency_decay)
-
-    # stages and strategic partners (M13, F9); an inactive tie keeps its stage
-    # (awareness, never bought, or dissolution), so only live ties are recomputed
-    flat = lambda a: a[rows].reshape(-1)[live]  # noqa: E731
     t.stage[rows].reshape(-1)[live] = stages.next_stage(
-        flat(t.stage), flat(model.orders) > 0, flat(t.trust), flat(t.commitment),
+        flat(t.stage), flat(market.orders) > 0, flat(t.trust), flat(t.commitment),
         flat(t.wallet), (rel.expansion_trust, rel.expansion_wallet),
         (rel.commitment_trust, rel.commitment_level, rel.commitment_wallet),
     )
     t.partner[rows] = stages.promote_partner(
-        t.partner[rows] & t.active[rows], t.stage[rows], t.trust[rows],
-        t.attraction(rows),
-        ~model.buyer_adversarial[rows, None], rel.partner_trust,
+        t.partner[rows] & t.active[rows], t.stage[rows], t.trust[rows], t.attraction(rows),
+        ~market.buyers.adversarial[rows, None], rel.partner_trust,
     )
 
-    # a dissolved tie is sometimes reconsidered from scratch
+
+def reconsider(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
+    """M13: a dissolved tie is reconsidered from scratch with ``reconsider_rate`` per step."""
+    t = market.ties
     closed = t.considers[rows] & ~t.active[rows]
     uniform = rng.random(closed.shape)
     li, s = np.nonzero(closed)
-    back = uniform[li, s] < rel.reconsider_rate
-    model.reopen(li[back] + off, s[back])
+    back = uniform[li, s] < cfg.relationship.reconsider_rate
+    reopen(market, cfg.relationship, rng, li[back] + rows.start, s[back])
 
 
-def invest_and_improve(model: RelationshipModel, cols: Cols) -> None:
-    """Dependency investments in developed accounts (M10, F6) and joint improvement (M12).
+# ------------------------------------------------------------------ firms' investments
+
+
+def invest_in_dependency(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None:
+    """M10 (F6): dependency investments in developed accounts.
 
     A firm invests with probability ``dependency_investment`` in each active
     tie at the expansion stage or beyond: ``D += s·(1 − D)``, and the shared
-    information teaches it about the buyer. Capability grows by
-    :func:`sim.rules.improvement.capability_gain`.
+    information teaches it about the buyer.
     """
-    t, rel, firm, ledger = model.ties, model.cfg.relationship, model.firm, model.ledger
+    t, rel = market.ties, cfg.relationship
     developed = t.active[:, cols] & (t.stage[:, cols] >= Stage.EXPANSION)
-    chosen = developed & (model.rng.random(developed.shape) < firm.dependency_investment[cols])
+    chosen = developed & (rng.random(developed.shape) < market.policy.dependency_investment[cols])
     b, s = _ties_of(chosen, cols)
     t.dependency[b, s] = dependency.invested(t.dependency[b, s], rel.dependency_step)
     t.knowledge[b, s] = contact.learn(t.knowledge[b, s], rel.learning_rate)
-    _add_at(ledger.investments, s, 1)
-    model.capability[cols] += improvement.capability_gain(
-        model.capability[cols], ledger.improving_needs[cols],
-        ledger.volume.sum() / ledger.volume.size, rel.improvement_rate,
+    _add_at(market.ledger.investments, s, 1)
+
+
+def improve_jointly(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None:
+    """M12 (F8): capability grows with the needs of this step's joint-improvement ties."""
+    ledger, capability = market.ledger, market.firms.capability
+    capability[cols] += improvement.capability_gain(
+        capability[cols], ledger.improving_needs[cols],
+        ledger.volume.sum() / ledger.volume.size, cfg.relationship.improvement_rate,
     )
+
+
+Phase = Callable[["Market", "Config", Rng, slice], None]
+
+#: How a buyer's purchases are judged and its ties tended, in order: a Buyer
+#: runs these on its own row; the vectorised engine runs each on every row.
+AFTER_PURCHASE: tuple[Phase, ...] = (
+    deliver, evaluate, speak_up, count_transaction_costs, learn, book_sales,
+    answer_complaints, churn, decay, word_of_mouth, erode_dependency, advance_stages, reconsider,
+)
+
+#: A firm's investments, in order (a Supplier runs them on its own column).
+INVESTMENTS: tuple[Phase, ...] = (invest_in_dependency, improve_jointly)

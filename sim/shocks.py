@@ -1,7 +1,8 @@
 """M15 Scheduled what-if events: a salesperson leaves, a quality failure, a price war, …
 
-Each event kind is one function ``start_<kind>(model, event)``; events with
-a duration also have an ``end_<kind>``. :class:`Schedule` calls them at the
+Each event kind is one function ``start_<kind>(market, cfg, rng, event)``
+(:data:`STARTS`); events with a duration also have an ``end_<kind>``
+(:data:`ENDS`). They change the market state only. :class:`Schedule` calls them at the
 right step, before anything else happens in that step, and books the event's
 one-off ``cost`` (if any) to its supplier in that step's ledger (M14).
 """
@@ -14,90 +15,93 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import EventConfig
+from sim.market import add_supplier
 from sim.rules import contact, dependency
+from sim.salesforce import hire, leave
 
 if TYPE_CHECKING:
-    from sim.agents import Salesperson
-    from sim.model import RelationshipModel
+    from sim.config import Config
+    from sim.market import Market
 
-Handler = Callable[["RelationshipModel", EventConfig], None]
+Rng = np.random.Generator
+Handler = Callable[["Market", "Config", Rng, EventConfig], None]
 
 
-def pick_salesperson(model: RelationshipModel, supplier: int, which: int) -> Salesperson | None:
-    """The supplier's salesperson number ``which`` (-1: the one with most accounts)."""
-    people = model.salesforce.of(supplier)
+def pick_salesperson(market: Market, supplier: int, which: int) -> int | None:
+    """Index of the supplier's salesperson number ``which`` (-1: the one with most accounts)."""
+    people = market.salesforce.of(supplier)
     if people.size == 0:
         return None
     if which >= 0:
-        return model.salesforce.people[people[min(which, people.size - 1)]]
-    owners = model.ties.owner[:, supplier]
+        return int(people[min(which, people.size - 1)])
+    owners = market.ties.owner[:, supplier]
     counts = np.array([(owners == p).sum() for p in people])
-    return model.salesforce.people[people[int(np.argmax(counts))]]
+    return int(people[int(np.argmax(counts))])
 
 
-def start_salesperson_leaves(model: RelationshipModel, e: EventConfig) -> None:
+def start_salesperson_leaves(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """A salesperson leaves for a competitor (``target``, -1 = a random rival) (M2, F2, L3)."""
-    person = pick_salesperson(model, e.supplier, e.salesperson)
+    person = pick_salesperson(market, e.supplier, e.salesperson)
     if person is None:
         return
-    rivals = [s for s in model.supplier_list if s.index != e.supplier]
+    rivals = [k for k in range(len(market.firms)) if k != e.supplier]
     if e.target >= 0:
-        to = model.supplier_list[e.target]
+        to = e.target
     else:
-        to = rivals[int(model.rng.integers(len(rivals)))] if rivals else None
-    model.salesperson_leaves(person, to)
+        to = rivals[int(rng.integers(len(rivals)))] if rivals else None
+    leave(market, cfg, rng, person, to)
 
 
-def start_quality_failure(model: RelationshipModel, e: EventConfig) -> None:
+def start_quality_failure(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """A department's performance drops by ``severity`` for ``duration`` steps (F4, F9)."""
-    model.quality_shock[e.supplier, model.departments.index(e.department)] = e.severity
+    market.firms.quality_shock[e.supplier, market.departments.index(e.department)] = e.severity
 
 
-def end_quality_failure(model: RelationshipModel, e: EventConfig) -> None:
-    model.quality_shock[e.supplier, model.departments.index(e.department)] = 0.0
+def end_quality_failure(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
+    market.firms.quality_shock[e.supplier, market.departments.index(e.department)] = 0.0
 
 
-def start_price_war(model: RelationshipModel, e: EventConfig) -> None:
+def start_price_war(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """The supplier cuts its price by ``severity`` (a share) for ``duration`` steps."""
-    model.price_cut[e.supplier] = e.severity
+    market.firms.price_cut[e.supplier] = e.severity
 
 
-def end_price_war(model: RelationshipModel, e: EventConfig) -> None:
-    model.price_cut[e.supplier] = 0.0
+def end_price_war(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
+    market.firms.price_cut[e.supplier] = 0.0
 
 
-def start_uncertainty_shock(model: RelationshipModel, e: EventConfig) -> None:
+def start_uncertainty_shock(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """Environmental uncertainty rises by ``severity`` for ``duration`` steps (M12, F8)."""
-    model.uncertainty += e.severity
+    market.uncertainty += e.severity
 
 
-def end_uncertainty_shock(model: RelationshipModel, e: EventConfig) -> None:
-    model.uncertainty -= e.severity
+def end_uncertainty_shock(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
+    market.uncertainty -= e.severity
 
 
-def start_demand_shock(model: RelationshipModel, e: EventConfig) -> None:
+def start_demand_shock(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """Purchase needs fall by a share ``severity`` for ``duration`` steps."""
-    model.demand_cut += e.severity
+    market.demand_cut += e.severity
 
 
-def end_demand_shock(model: RelationshipModel, e: EventConfig) -> None:
-    model.demand_cut -= e.severity
+def end_demand_shock(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
+    market.demand_cut -= e.severity
 
 
-def start_switch_strategy(model: RelationshipModel, e: EventConfig) -> None:
+def start_switch_strategy(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """The supplier adopts another strategy for good (F1, F12).
 
     Its one-off ``cost`` (reorganisation, training) is booked by :class:`Schedule`.
     """
-    model.supplier_list[e.supplier].switch_strategy(e.strategy)
+    market.firms.strategy[e.supplier] = e.strategy
 
 
-def start_new_entrant(model: RelationshipModel, e: EventConfig) -> None:
+def start_new_entrant(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """A new supplier with strategy ``strategy`` enters; buyers start to consider it."""
-    model.add_supplier(e.strategy)
+    add_supplier(market, cfg, rng, e.strategy)
 
 
-def start_hire_salespeople(model: RelationshipModel, e: EventConfig) -> None:
+def start_hire_salespeople(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """The supplier hires ``count`` salespeople who take over the least-served accounts (M2, M5).
 
     Each new hire takes half of the largest book (the colleague with most
@@ -105,23 +109,22 @@ def start_hire_salespeople(model: RelationshipModel, e: EventConfig) -> None:
     A handover within the firm keeps the tie (its loyalty and knowledge);
     the new people raise the planned sales force and cost a salary each.
     """
-    supplier = model.supplier_list[e.supplier]
-    j, t = e.supplier, model.ties
-    supplier.planned_salespeople += e.count
+    j, t = e.supplier, market.ties
+    market.firms.planned_salespeople[j] += e.count
     for _ in range(e.count):
-        colleagues = model.salesforce.of(j)
-        person = model.hire(supplier)
+        colleagues = market.salesforce.of(j)
+        person = hire(market, cfg.sales, rng, j)
         if colleagues.size == 0:
-            t.owner[np.flatnonzero(t.considers[:, j]), j] = person.index
+            t.owner[np.flatnonzero(t.considers[:, j]), j] = person
             continue
         books = [np.flatnonzero((t.owner[:, j] == c) & t.active[:, j]) for c in colleagues]
         largest = books[int(np.argmax([b.size for b in books]))]
-        silence = model.steps - t.last_contact[largest, j]
+        silence = market.now - t.last_contact[largest, j]
         handed = largest[np.argsort(-silence, kind="stable")[: largest.size // 2]]
-        t.owner[handed, j] = person.index
+        t.owner[handed, j] = person
 
 
-def start_invest_integration(model: RelationshipModel, e: EventConfig) -> None:
+def start_invest_integration(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
     """Dependency investments in the supplier's ``count`` top accounts (M10, F6).
 
     The top accounts are the active ties with the largest volume bought from
@@ -130,13 +133,33 @@ def start_invest_integration(model: RelationshipModel, e: EventConfig) -> None:
     teaches the supplier about the buyer ``K += r·(1 − K)``, and costs
     ``relationship.dependency_cost``, booked as an investment in the ledger (M14).
     """
-    j, t, rel = e.supplier, model.ties, model.cfg.relationship
+    j, t, rel = e.supplier, market.ties, cfg.relationship
     accounts = np.flatnonzero(t.active[:, j])
-    volume = model.buyer_volume[accounts]
+    volume = market.buyers.volume[accounts]
     top = accounts[np.lexsort((-volume, -volume * t.wallet[accounts, j]))[: e.count]]
     t.dependency[top, j] = dependency.invested(t.dependency[top, j], rel.dependency_step)
     t.knowledge[top, j] = contact.learn(t.knowledge[top, j], rel.learning_rate)
-    model.ledger.investments[j] += top.size
+    market.ledger.investments[j] += top.size
+
+
+STARTS: dict[str, Handler] = {
+    "salesperson_leaves": start_salesperson_leaves,
+    "quality_failure": start_quality_failure,
+    "price_war": start_price_war,
+    "uncertainty_shock": start_uncertainty_shock,
+    "demand_shock": start_demand_shock,
+    "switch_strategy": start_switch_strategy,
+    "new_entrant": start_new_entrant,
+    "hire_salespeople": start_hire_salespeople,
+    "invest_integration": start_invest_integration,
+}
+#: events that last ``duration`` steps, and what ends them
+ENDS: dict[str, Handler] = {
+    "quality_failure": end_quality_failure,
+    "price_war": end_price_war,
+    "uncertainty_shock": end_uncertainty_shock,
+    "demand_shock": end_demand_shock,
+}
 
 
 class Schedule:
@@ -155,17 +178,13 @@ class Schedule:
         the current step.
         """
         self.starts.setdefault(e.t, []).append(e)
-        if f"end_{e.kind}" in globals():
+        if e.kind in ENDS:
             self.ends.setdefault(e.t + e.duration, []).append(e)
 
-    def apply(self, model: RelationshipModel) -> None:
-        """Start and end the events due at ``model.steps``; book their one-off costs."""
-        for e in self.ends.get(model.steps, []):
-            _handler("end", e.kind)(model, e)
-        for e in self.starts.get(model.steps, []):
-            _handler("start", e.kind)(model, e)
-            model.ledger.one_off_cost[e.supplier] += e.cost
-
-
-def _handler(when: str, kind: str) -> Handler:
-    return globals()[f"{when}_{kind}"]
+    def apply(self, market: Market, cfg: Config, rng: np.random.Generator) -> None:
+        """Start and end the events due at ``market.now``; book their one-off costs."""
+        for e in self.ends.get(market.now, []):
+            ENDS[e.kind](market, cfg, rng, e)
+        for e in self.starts.get(market.now, []):
+            STARTS[e.kind](market, cfg, rng, e)
+            market.ledger.one_off_cost[e.supplier] += e.cost

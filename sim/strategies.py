@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import RelationshipModel
+    from sim.config import StrategyConfig
+    from sim.market import Market
 
 
 @dataclass(frozen=True)
@@ -33,27 +34,27 @@ class FirmTable:
     overhead_per_account: np.ndarray
 
     @classmethod
-    def of(cls, model: RelationshipModel) -> FirmTable:
-        """Gather the arrays from the suppliers' current strategies.
+    def of(cls, market: Market, strategies: StrategyConfig) -> FirmTable:
+        """Gather the arrays from the firms' current strategies.
 
         Complaint handling is the profile's rate times the capability of the
         service department (1 if the market has none, as in WKH).
         """
-        sups = model.supplier_list
-        profiles = [s.profile for s in sups]
+        firms = market.firms
+        profiles = [strategies.profile(name) for name in firms.strategy]
 
         def col(name: str, dtype: type = np.float32) -> np.ndarray:
             return np.array([getattr(p, name) for p in profiles], dtype=dtype)
 
         service = (
-            model.capability[:, model.departments.index("service")]
-            if "service" in model.departments
-            else np.ones(len(sups), dtype=np.float32)
+            firms.capability[:, market.departments.index("service")]
+            if "service" in market.departments
+            else np.ones(len(firms), dtype=np.float32)
         )
-        price = np.array([s.price for s in sups], dtype=np.float32)
+        price = firms.price.astype(np.float32)
         return cls(
-            list_price=price * col("price_factor") * (1.0 - model.price_cut),
-            health=np.array([s.health for s in sups], dtype=np.float32),
+            list_price=price * col("price_factor") * (1.0 - firms.price_cut),
+            health=firms.health.astype(np.float32),
             coordination=col("coordination"),
             person_share=col("person_share"),
             cross_functional_rate=col("cross_functional_rate"),

@@ -64,6 +64,23 @@ def choice_probabilities(
     return w
 
 
+def price_paid(list_price: np.ndarray, haggle_discount: float, adversarial: np.ndarray):
+    """Unit price paid: adversarial buyers haggle ``d`` off the list price (M6, F8).
+
+    ``p_paid = p_list·(1 − d·[adversarial])``.
+    """
+    return list_price * (1.0 - haggle_discount * adversarial)
+
+
+def serving_order(partner: np.ndarray, attraction: np.ndarray, tiebreak: np.ndarray):
+    """Who is served first when stock is short (L2, Kirman & Vriend 2001).
+
+    Strategic partners first, then by attraction ``J`` (loyal buyers), ties
+    broken at random. Returns the positions in serving order.
+    """
+    return np.lexsort((tiebreak, -attraction, ~partner))
+
+
 def allocate_orders(
     scores: np.ndarray,
     need: np.ndarray,

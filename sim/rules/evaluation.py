@@ -10,6 +10,18 @@ def satisfaction_target(quality: np.ndarray, disconfirmation: np.ndarray, weight
     return np.clip(quality + weight * disconfirmation, 0.0, 1.0)
 
 
+def update_satisfaction(
+    satisfaction: np.ndarray,
+    quality: np.ndarray,
+    disconfirmation: np.ndarray,
+    weight: float,
+    rate: float,
+) -> np.ndarray:
+    """``S ← S + r·(S* − S)``: satisfaction moves toward :func:`satisfaction_target` (M8)."""
+    target = satisfaction_target(quality, disconfirmation, weight)
+    return satisfaction + rate * (target - satisfaction)
+
+
 def update_trust(
     trust: np.ndarray,
     disconfirmation: np.ndarray,
@@ -65,6 +77,19 @@ def update_attraction(
     loyalty_person += person_share * gain
     loyalty_firm *= keep
     loyalty_firm += (1.0 - person_share) * gain
+
+
+def update_wallet(wallet: np.ndarray, orders: np.ndarray, memory: float) -> None:
+    """Share of wallet, in place, for the buyers who bought this step (M4, F11).
+
+    ``W[i,j] ← W[i,j] + m·(o[i,j] / Σ_k o[i,k] − W[i,j])``: an exponential
+    moving average of the shares of this step's orders ``o``.
+    """
+    total = orders.sum(axis=1, keepdims=True)
+    bought = np.flatnonzero(total[:, 0] > 0)
+    held = wallet[bought]
+    held += memory * (orders[bought] / total[bought] - held)
+    wallet[bought] = held
 
 
 def update_commitment(commitment, trust, satisfaction, rate: float) -> np.ndarray:

@@ -20,7 +20,7 @@ step larger and the drift ratio compares like with like.
 
 Salespeople also leave at random (``sales.departure_hazard`` = ``HAZARD``,
 about two departures per step), on top of the ``salesperson_leaves`` events:
-the departure log is bounded (``model.departures`` keeps the last
+the departure log is bounded (``model.market.departures`` keeps the last
 ``DEPARTURE_LOG``) and people who leave the market are let go
 (``SalesForce.release``), so turnover does not make memory grow. (Before
 both, the first soak grew by 25 MB over 8,000 steps at this hazard.)
@@ -90,7 +90,7 @@ def state_problems(model: RelationshipModel) -> list[str]:
     for name in FINITE_STATE:
         if not np.isfinite(getattr(t, name)).all():
             problems.append(f"{name} not finite")
-    for name, a in (("capability", model.capability), ("orders", model.orders)):
+    for name, a in (("capability", model.market.firms.capability), ("orders", model.market.orders)):
         if not np.isfinite(a).all() or a.min() < -1e-6:
             problems.append(f"{name} not finite or negative")
     return problems
@@ -111,7 +111,7 @@ def run(steps: int = 10_000, buyers: int = 2_000, seed: int = 1) -> dict[str, An
         c0 = time.process_time()
         model.step()
         cpu[k] = time.process_time() - c0
-        departures += int(model.ledger.departures.sum())
+        departures += int(model.market.ledger.departures.sum())
         if (k + 1) % CHECK_EVERY == 0:
             found = state_problems(model)
             problems += [f"step {k + 1}: {p}" for p in found]
@@ -119,7 +119,7 @@ def run(steps: int = 10_000, buyers: int = 2_000, seed: int = 1) -> dict[str, An
                                 "cpu_ms_per_step": round(1e3 * cpu[k + 1 - CHECK_EVERY:k + 1]
                                                          .mean(), 3),
                                 "suppliers": len(model.supplier_list),
-                                "salespeople": int((model.salesforce.employer >= 0).sum()),
+                                "salespeople": int((model.market.salesforce.employer >= 0).sum()),
                                 "in_bounds": not found})
     wall = time.perf_counter() - wall0
     rss = {c["step"]: c["rss_mb"] for c in checkpoints}
@@ -139,7 +139,7 @@ def run(steps: int = 10_000, buyers: int = 2_000, seed: int = 1) -> dict[str, An
         "limits": {"rss_growth_mb": MAX_RSS_GROWTH_MB, "drift_ratio": MAX_DRIFT},
         "problems": problems,
         "departures": departures,
-        "departure_log": len(model.departures),
+        "departure_log": len(model.market.departures),
         "summary_window": summary["window"],
     }
 

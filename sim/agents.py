@@ -17,7 +17,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from sim import phases
-from sim.salesforce import consider_leaving
+from sim.salesforce import consider_leaving, leave
 
 if TYPE_CHECKING:
     from sim.config import StrategyProfile
@@ -149,9 +149,10 @@ class Salesperson(_View, mesa.Agent):
                         doc="Step of joining the current employer.")
 
     @property
-    def employer(self) -> Supplier:
-        """The supplier employing this person."""
-        return self.model.supplier_list[int(self._get("employer"))]
+    def employer(self) -> Supplier | None:
+        """The supplier employing this person (None once they left the market)."""
+        j = int(self._get("employer"))
+        return self.model.supplier_list[j] if j >= 0 else None
 
     @property
     def tenure(self) -> int:
@@ -167,6 +168,12 @@ class Salesperson(_View, mesa.Agent):
     def consider_leaving(self) -> None:
         """Leave with the departure hazard, perhaps for a rival (M2)."""
         consider_leaving(self.market, self.model.cfg, self.model.rng, self.index)
+
+    def leave(self, to: Supplier | None = None) -> None:
+        """Leave the firm for ``to`` (None: the market), taking person-bound loyalty (M2, F2)."""
+        leave(self.market, self.model.cfg, self.model.rng, self.index,
+              None if to is None else to.index)
+        self.model.sync_agents()
 
     def visit_accounts(self) -> None:
         """Spend this step's contact capacity on the largest, most at-risk accounts (M5)."""

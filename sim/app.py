@@ -306,7 +306,7 @@ def supplier_name(model: RelationshipModel, j: int) -> str:
 
 def market_leader(model: RelationshipModel) -> int:
     """The supplier with the most main accounts now (0 before the first step)."""
-    main = model.main_supplier
+    main = model.market.buyers.main_supplier
     counts = np.bincount(main[main >= 0], minlength=len(model.supplier_list))
     return int(np.argmax(counts))
 
@@ -340,13 +340,14 @@ def _apply_shock(model: DashboardModel, kind: str, supplier: int | None) -> str:
     name = supplier_name(model, j)
     now = model.steps
     if kind == "salesperson_leaves":
-        person = pick_salesperson(model, j, -1)
+        index = pick_salesperson(model.market, j, -1)
+        person = None if index is None else model.salesperson(index)
         rivals = [s for s in model.supplier_list if s.index != j]
         if person is None or not rivals:
             return f"{name} has no salesperson who could leave."
         to = rivals[int(model.rng.integers(len(rivals)))]
         accounts = int((model.ties.owner[:, j] == person.index).sum())
-        model.salesperson_leaves(person, to)
+        person.leave(to)
         message = (f"{name}'s busiest salesperson ({accounts} accounts) left for "
                    f"{supplier_name(model, to.index)}.")
     elif kind == "quality_failure":
@@ -385,7 +386,7 @@ def _layout(model: DashboardModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = model.ties.trust.shape[0]
         rng = np.random.default_rng(0)
         drawn = np.sort(rng.choice(n, MAX_DRAWN, replace=False)) if n > MAX_DRAWN else np.arange(n)
-        adj = model.neighbours[drawn][:, drawn].tocoo()
+        adj = model.market.neighbours[drawn][:, drawn].tocoo()
         graph = nx.Graph()
         graph.add_nodes_from(range(drawn.size))
         graph.add_edges_from(zip(adj.row.tolist(), adj.col.tolist(), strict=True))
@@ -407,7 +408,7 @@ def network_figure(model: DashboardModel, size_by: str = "trust") -> Figure:
     """
     drawn, xy, edges = _layout(model)
     t = model.ties
-    main = model.main_supplier[drawn]
+    main = model.market.buyers.main_supplier[drawn]
     has = main >= 0
     fig = Figure(figsize=(6.6, 4.8), dpi=80)
     ax = fig.subplots()
@@ -416,7 +417,7 @@ def network_figure(model: DashboardModel, size_by: str = "trust") -> Figure:
 
         ax.add_collection(LineCollection(xy[edges], colors="#dddddd", linewidths=0.5, zorder=1))
     if size_by == "volume":
-        size = 12 + 40 * np.clip(model.buyer_volume[drawn], 0, 4)
+        size = 12 + 40 * np.clip(model.market.buyers.volume[drawn], 0, 4)
     else:
         trust = np.where(has, t.trust[drawn, np.maximum(main, 0)], 0.1)
         size = 8 + 150 * trust**2
@@ -426,7 +427,7 @@ def network_figure(model: DashboardModel, size_by: str = "trust") -> Figure:
         partner, "black", "white"), linewidths=np.where(partner, 1.5, 0.4), zorder=2)
     m = len(model.supplier_list)
     angles = np.pi / 2 - 2 * np.pi * np.arange(m) / m
-    employer = model.salesforce.employer
+    employer = model.market.salesforce.employer
     for j, a in enumerate(angles):
         cx, cy = 1.32 * np.cos(a), 1.32 * np.sin(a)
         ax.scatter([cx], [cy], s=420, marker="s", c=colour(j), edgecolors="black", zorder=3)

@@ -76,6 +76,9 @@ class RelationshipModel(mesa.Model):
             draws one). Without either, the config's ``seed`` stands.
         agents_every: record buyers and suppliers with the DataCollector's
             agent reporters every k collections (0: never).
+        build: draws the market state from the config and the run's random
+            stream (default :func:`~sim.market.build_market`; the what-if
+            builds it from a book of accounts).
         **params: shortcuts of :data:`sim.api.PARAMETERS`, e.g. ``n_buyers=500,
             strategy="company_wide", needs_breadth=0.7, steps=50``.
 
@@ -86,19 +89,21 @@ class RelationshipModel(mesa.Model):
     """
 
     def __init__(self, cfg: Any = None, /, *, overrides: Sequence[str] = (), seed: Any = KEEP,
-                 rng: Any = KEEP, agents_every: int = 0, **params: Any) -> None:
+                 rng: Any = KEEP, agents_every: int = 0,
+                 build: Callable[[Config, np.random.Generator], Market] = build_market,
+                 **params: Any) -> None:
         cfg = model_config(cfg, overrides, seed if seed is not KEEP else rng, params)
         super().__init__(rng=cfg.seed)
         self.cfg: Config = cfg
-        self.market: Market = build_market(cfg, self.rng)
+        self.market: Market = build(cfg, self.rng)
         self.grid = Network(self.market.graph, capacity=1, random=self.random, layout=None)
         self.supplier_list: list[Supplier] = []
         self._people: dict[int, Salesperson] = {}
         self._hired = 0  # sales-force entries that already have an agent or never will
-        self._sync_agents()
+        self.sync_agents()
         for i in range(cfg.market.n_buyers):
             Buyer(self, i).cell = self.grid[i]
-        self._sync_agents()
+        self.sync_agents()
         self.schedule = Schedule(cfg.scenario.events)
         self.datacollector = MarketCollector(agents_every)
 
@@ -121,9 +126,9 @@ class RelationshipModel(mesa.Model):
         market.now = self.steps
         market.clear_buffers()
         self.schedule.apply(market, cfg, self.rng)
-        self._sync_agents()
+        self.sync_agents()
         self._each(Salesperson, "consider_leaving")
-        self._sync_agents()
+        self.sync_agents()
         market.policy = FirmTable.of(market, cfg.strategy)
         for activity in STEP:
             if cfg.engine == "agent" or activity.vector is None:
@@ -153,7 +158,7 @@ class RelationshipModel(mesa.Model):
         elif in_window:
             self.datacollector.keep_for_summary(self)
 
-    def _sync_agents(self) -> None:
+    def sync_agents(self) -> None:
         """Give new firms and new salespeople their agents; let go of people who left."""
         firms, force = self.market.firms, self.market.salesforce
         while len(self.supplier_list) < len(firms):

@@ -45,10 +45,8 @@ def start_salesperson_leaves(market: Market, cfg: Config, rng: Rng, e: EventConf
     if person is None:
         return
     rivals = [k for k in range(len(market.firms)) if k != e.supplier]
-    if e.target >= 0:
-        to = e.target
-    else:
-        to = rivals[int(rng.integers(len(rivals)))] if rivals else None
+    random_rival = rivals[int(rng.integers(len(rivals)))] if e.target < 0 and rivals else None
+    to = e.target if e.target >= 0 else random_rival
     leave(market, cfg, rng, person, to)
 
 

@@ -126,37 +126,37 @@ def _fresh(running: DashboardModel) -> DashboardModel:
 def test_salesperson_shock_moves_the_accounts(running):
     model = _fresh(running)
     j = 2  # a lone seller (suppliers 0, 2 are lone sellers)
-    before = int((model.salesforce.employer == j).sum())
+    before = int((model.market.salesforce.employer == j).sum())
     message = apply_shock(model, "salesperson_leaves", j)
     assert "left for Supplier" in message
-    assert model.departures[-1]["from"] == j and model.departures[-1]["to"] != j
-    assert int((model.salesforce.employer == j).sum()) == before  # a new hire replaces them
+    assert model.market.departures[-1]["from"] == j and model.market.departures[-1]["to"] != j
+    assert int((model.market.salesforce.employer == j).sum()) == before  # a new hire replaces them
     assert model.shock_log[-1][0] == model.steps
     model.step()
 
 
 def test_quality_failure_lasts_three_steps(running):
     model = _fresh(running)
-    product = model.departments.index("product")
+    product = model.market.departments.index("product")
     leader = app.market_leader(model)
     apply_shock(model, "quality_failure")  # the market leader by default, from the next step
     model.step()
-    assert model.quality_shock[leader, product] == pytest.approx(0.8)
+    assert model.market.firms.quality_shock[leader, product] == pytest.approx(0.8)
     model.run_for(2)
-    assert model.quality_shock[leader, product] == pytest.approx(0.8)  # steps 1–3 hit
+    assert model.market.firms.quality_shock[leader, product] == pytest.approx(0.8)  # steps 1–3 hit
     model.step()
-    assert model.quality_shock[leader, product] == 0.0
+    assert model.market.firms.quality_shock[leader, product] == 0.0
 
 
 def test_price_war_and_switch(running):
     model = _fresh(running)
     apply_shock(model, "price_war", 1)
     model.step()
-    assert model.price_cut[1] == pytest.approx(0.2)
+    assert model.market.firms.price_cut[1] == pytest.approx(0.2)
     model.run_for(9)
-    assert model.price_cut[1] == pytest.approx(0.2)  # steps 1–10 at the cut price
+    assert model.market.firms.price_cut[1] == pytest.approx(0.2)  # steps 1–10 at the cut price
     model.step()
-    assert model.price_cut[1] == 0.0
+    assert model.market.firms.price_cut[1] == 0.0
     assert "company-wide" in apply_shock(model, "switch_company_wide", 0)
     assert model.supplier_list[0].strategy == "company_wide"
     assert "already" in apply_shock(model, "switch_company_wide", 0)

@@ -150,7 +150,7 @@ def test_every_scenario_preset_acts_at_its_time(scenario, baseline):
         assert model.supplier_list[0].strategy == "company_wide"
         assert df.loc[(49, 0), "coordination"] < df.loc[(50, 0), "coordination"]
     if scenario == "salesperson_leaves":
-        assert len(model.departures) == 1 and model.departures[0]["to"] == 1
+        assert len(model.market.departures) == 1 and model.market.departures[0]["to"] == 1
     if scenario == "price_war":
         assert df.loc[(55, 1), "price"] == pytest.approx(0.8 * baseline.loc[(55, 1), "price"])
         share = df.xs(1, level="supplier").loc[50:60, "market_share"].mean()

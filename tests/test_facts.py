@@ -20,9 +20,10 @@ def _accounts_lost(strategy: str, seed: int) -> tuple[float, float]:
         [f"strategy={strategy}", f"seed={seed}", "scenario=salesperson_leaves",
          "steps=80", "market.n_buyers=400"]
     )
-    (departure,) = model.departures
+    (departure,) = model.market.departures
     main = departure["main_accounts"]
-    lost = float(np.mean(model.main_supplier[main] != departure["from"])) if main.size else 0.0
+    moved = model.market.buyers.main_supplier[main] != departure["from"]
+    lost = float(np.mean(moved)) if main.size else 0.0
     return lost, main.size
 
 
@@ -42,12 +43,12 @@ def test_f2_person_bound_loyalty_follows_the_salesperson():
     model = run_model(["strategy=lone_seller", "seed=1", "market.n_buyers=300", "steps=30"])
     from sim import shocks
 
-    person = shocks.pick_salesperson(model, 0, -1)
+    person = model.salesperson(shocks.pick_salesperson(model.market, 0, -1))
     accounts = person.accounts
     before = model.ties.loyalty_person[accounts, 0].copy()
     at_rival = model.ties.loyalty_person[accounts, 1].copy()
     assert before.sum() > 0
-    model.salesperson_leaves(person, model.supplier_list[1])
+    person.leave(model.supplier_list[1])
     np.testing.assert_array_equal(model.ties.loyalty_person[accounts, 0], 0.0)
     portability = model.cfg.sales.portability
     np.testing.assert_allclose(
@@ -103,10 +104,10 @@ def test_f9_one_serious_failure_removes_strategic_partner_status():
     ties = model.ties
     partners_before = ties.partner.copy()
     assert partners_before[:, 0].sum() >= 10, "the setting must produce partners"
-    model.quality_shock[0, :] = 1.0  # every department of supplier 0 fails this step
+    model.market.firms.quality_shock[0, :] = 1.0  # every department of supplier 0 fails this step
     model.run_for(1)
-    failed = model.failures[:, 0] & partners_before[:, 0]
-    ordered = (model.orders[:, 0] > 0) & partners_before[:, 0]
+    failed = model.market.failures[:, 0] & partners_before[:, 0]
+    ordered = (model.market.orders[:, 0] > 0) & partners_before[:, 0]
     assert failed.sum() >= 10 and (failed == ordered).all()
     assert not ties.partner[failed, 0].any()
     others = partners_before[:, 1:]
@@ -137,9 +138,9 @@ def test_salesperson_turnover_keeps_sales_forces_staffed_and_owners_consistent(e
     model = run_model([f"engine={engine}", "sales.departure_hazard=0.05", "seed=2",
                        "market.n_buyers=200", "steps=40"])
     planned = np.array([s.planned_salespeople for s in model.supplier_list])
-    headcount = model.salesforce.headcount(len(planned))
-    assert len(model.departures) >= 20
-    assert any(d["to"] is not None for d in model.departures)
+    headcount = model.market.salesforce.headcount(len(planned))
+    assert len(model.market.departures) >= 20
+    assert any(d["to"] is not None for d in model.market.departures)
     assert (headcount >= planned).all() and (headcount <= planned + 1).all(), headcount
     b, s = np.nonzero(model.ties.owner >= 0)
-    assert (model.salesforce.employer[model.ties.owner[b, s]] == s).all()
+    assert (model.market.salesforce.employer[model.ties.owner[b, s]] == s).all()

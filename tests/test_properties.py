@@ -23,8 +23,8 @@ def configs(draw) -> Config:
     m.n_buyers = draw(st.integers(1, 40))
     m.n_suppliers = draw(st.integers(1, 5))
     m.noise = draw(st.floats(0.0, 0.5))
-    m.uncertainty = draw(st.floats(0.0, 0.5))
-    m.supply_capacity = draw(st.one_of(st.none(), st.floats(0.1, 2.0)))
+    m.market.uncertainty = draw(st.floats(0.0, 0.5))
+    m.market.supply_capacity = draw(st.one_of(st.none(), st.floats(0.1, 2.0)))
     b.needs_breadth = draw(st.floats(0.0, 1.0))
     b.adversarial_share = draw(st.floats(0.0, 1.0))
     b.purchase_prob = draw(st.floats(0.0, 1.0))
@@ -67,8 +67,9 @@ def test_any_valid_config_runs_and_stays_in_bounds(cfg):
                                                                      values.max())
     for name in ("loyalty_person", "loyalty_firm"):
         assert np.isfinite(getattr(ties, name)).all(), name
-    assert (model.orders >= 0).all() and np.isfinite(model.orders).all()
-    assert np.isfinite(model.capability).all() and model.capability.max() <= 1 + 1e-6
+    assert (model.market.orders >= 0).all() and np.isfinite(model.market.orders).all()
+    capability = model.market.firms.capability
+    assert np.isfinite(capability).all() and capability.max() <= 1 + 1e-6
     summary = model.summary()
     for entry in summary["suppliers"]:
         for key, value in entry.items():

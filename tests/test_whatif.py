@@ -42,21 +42,23 @@ def test_model_starts_from_the_book(book) -> None:
     cfg = scenario_configs(book, [], horizon=5)["baseline"]
     model = start_model(cfg, book)
     a, t = book.accounts, model.ties
-    assert model.buyer_volume.shape == (200,)
-    assert float(model.buyer_volume.mean()) == pytest.approx(1.0, rel=1e-5)
-    np.testing.assert_allclose(model.buyer_needs, a[list(NEED_COLUMNS)], atol=1e-6)
+    assert model.market.buyers.volume.shape == (200,)
+    assert float(model.market.buyers.volume.mean()) == pytest.approx(1.0, rel=1e-5)
+    np.testing.assert_allclose(model.market.buyers.needs, a[list(NEED_COLUMNS)], atol=1e-6)
     current = a["current_supplier"].map({s: j for j, s in enumerate(book.supplier_ids)})
     rows = np.arange(len(a))
     assert t.active[rows, current].all()
     np.testing.assert_allclose(t.trust[rows, current], a["trust"], atol=1e-6)
-    np.testing.assert_array_equal(model.main_supplier, current)
+    np.testing.assert_array_equal(model.market.buyers.main_supplier, current)
     assert [s.strategy for s in model.supplier_list] == [s.strategy for s in book.suppliers]
     # list prices are the book's
-    np.testing.assert_allclose(model.firm.list_price, [s.price for s in book.suppliers], rtol=1e-6)
+    np.testing.assert_allclose(model.market.policy.list_price, [s.price for s in book.suppliers],
+                               rtol=1e-6)
     # the sales force is the book's, and each named account is owned by its salesperson
-    assert model.salesforce.headcount(4).tolist() == [len(s.salespeople) for s in book.suppliers]
+    headcount = model.market.salesforce.headcount(4).tolist()
+    assert headcount == [len(s.salespeople) for s in book.suppliers]
     anna = book.suppliers[0].salespeople[0]
-    assert model.salesforce.skill[0] == pytest.approx(anna.skill)
+    assert model.market.salesforce.skill[0] == pytest.approx(anna.skill)
     named = (a["salesperson_id"] == "anna").to_numpy()
     assert named.any() and (t.owner[named, 0] == 0).all()
     assert (t.owner[t.considers] >= 0).all()
@@ -209,12 +211,14 @@ def _model(event: str | None = None) -> RelationshipModel:
 def test_hire_salespeople_takes_over_the_least_served_accounts() -> None:
     model = _model()
     model.run_for(2)
-    t, before = model.ties, model.salesforce.of(1)
+    t, before = model.ties, model.market.salesforce.of(1)
     books = {p: np.flatnonzero((t.owner[:, 1] == p) & t.active[:, 1]) for p in before}
     largest = max(books, key=lambda p: books[p].size)
     planned = model.supplier_list[1].planned_salespeople
-    start_hire_salespeople(model, EventConfig(kind="hire_salespeople", supplier=1, count=2))
-    new = np.setdiff1d(model.salesforce.of(1), before)
+    start_hire_salespeople(model.market, model.cfg, model.rng,
+                           EventConfig(kind="hire_salespeople", supplier=1, count=2))
+    model.sync_agents()
+    new = np.setdiff1d(model.market.salesforce.of(1), before)
     assert new.size == 2 and model.supplier_list[1].planned_salespeople == planned + 2
     handed = np.flatnonzero(t.owner[:, 1] == new[0])
     assert handed.size == books[largest].size // 2
@@ -237,10 +241,10 @@ def test_invest_integration_raises_dependency_and_books_the_cost() -> None:
     invested = np.flatnonzero(t.dependency[:, 0] > base.ties.dependency[:, 0])
     assert invested.size == 10
     # the top accounts by volume bought from supplier 0
-    assert model.buyer_volume[invested].mean() > model.buyer_volume.mean()
+    assert model.market.buyers.volume[invested].mean() > model.market.buyers.volume.mean()
     # booked in this step's ledger, which close_books costs at dependency_cost each (M14);
     # lone sellers never invest on their own
-    assert model.ledger.investments[0] == 10 and base.ledger.investments[0] == 0
+    assert model.market.ledger.investments[0] == 10 and base.market.ledger.investments[0] == 0
 
 
 def test_switch_strategy_books_its_one_off_cost() -> None:

@@ -34,7 +34,7 @@ def test_wkh_attraction_update_is_exact(wkh_model):
     m.ties.loyalty_person[:] = 0.3 * start
     m.ties.loyalty_firm[:] = 0.7 * start
     m.run_for(1)
-    chosen = m.orders > 0
+    chosen = m.market.orders > 0
     assert (chosen.sum(axis=1) == 1).all(), "every WKH buyer buys from exactly one seller"
     expected = (1 - 0.2) * start + 0.5 * chosen
     np.testing.assert_allclose(m.ties.attraction(), expected, rtol=1e-6, atol=1e-6)
@@ -47,13 +47,13 @@ def test_wkh_logit_choice_matches_hand_computed_probabilities(wkh_model):
     m.ties.loyalty_person[:] = 0.0
     m.ties.loyalty_firm[:, 0] = 1.0
     p_hand = np.array([np.e, 1.0, 1.0]) / (np.e + 2.0)
-    u = choice.utility(m.ties.attraction(), m.firm.list_price, m.ties.dependency,
-                       m.firm.health, m.buyer_price_sensitivity[:, None], 0.0, 0.0)
-    p = choice.choice_probabilities(u, m.buyer_beta[:, None], m.ties.active)
+    u = choice.utility(m.ties.attraction(), m.market.policy.list_price, m.ties.dependency,
+                       m.market.policy.health, m.market.buyers.price_sensitivity[:, None], 0.0, 0.0)
+    p = choice.choice_probabilities(u, m.market.buyers.beta[:, None], m.ties.active)
     np.testing.assert_allclose(p, np.broadcast_to(p_hand, p.shape), rtol=1e-6)
     m.run_for(1)
-    freq = (m.orders > 0).mean(axis=0)
-    se = np.sqrt(p_hand * (1 - p_hand) / m.orders.shape[0])
+    freq = (m.market.orders > 0).mean(axis=0)
+    se = np.sqrt(p_hand * (1 - p_hand) / m.market.orders.shape[0])
     assert np.all(np.abs(freq - p_hand) < 4 * se), (freq, p_hand)
 
 

@@ -83,9 +83,10 @@ def f1_breadth(seed: int) -> float:
 def accounts_lost(overrides: tuple[str, ...], seed: int) -> float:
     """Share of the departed salesperson's main accounts whose main supplier changed by t=80."""
     model = run((*DEPARTURE, *overrides), seed)
-    (departure,) = model.departures
+    (departure,) = model.market.departures
     main = departure["main_accounts"]
-    return float(np.mean(model.main_supplier[main] != departure["from"])) if main.size else 0.0
+    moved = model.market.buyers.main_supplier[main] != departure["from"]
+    return float(np.mean(moved)) if main.size else 0.0
 
 
 def f2_departure(seed: int) -> float:
@@ -152,7 +153,7 @@ def f7_quintiles(seed: int) -> float:
     """
     model = run((), seed)
     rel = model.cfg.relationship
-    trust = model.ties.trust[model.orders > 0]
+    trust = model.ties.trust[model.market.orders > 0]
     tau = transaction.nonproductive_share(trust, rel.tc_at_zero_trust, rel.tc_trust_slope)
     lo, hi = np.quantile(trust, [0.2, 0.8])
     return float(tau[trust >= hi].mean() / tau[trust <= lo].mean())
@@ -164,17 +165,19 @@ def expected_quality(model: RelationshipModel, b: np.ndarray, s: np.ndarray) -> 
     ``q = clip(Σ_d w_d·perf_d + sd·z, 0, 1)``, ``sd = noise + u·(1 − f·T·[partnership])``;
     the expectation over ``z`` is a mean over :data:`MC_DRAWS` normal quantiles.
     """
-    cfg, t, force = model.cfg, model.ties, model.salesforce
+    cfg, market = model.cfg, model.market
+    t, force, firms = market.ties, market.salesforce, market.firms
     owner = t.owner[b, s]
     skill = np.where(owner >= 0, force.skill[np.maximum(owner, 0)], 0.0)
     perf = delivery.department_performance(
-        model.capability[s] * (1.0 - model.quality_shock[s]), model.firm.coordination[s], skill,
-        cfg.sales.coverage, t.knowledge[b, s], cfg.relationship.fit_gain, model.is_product,
+        firms.capability[s] * (1.0 - firms.quality_shock[s]), market.policy.coordination[s],
+        skill, cfg.sales.coverage, t.knowledge[b, s], cfg.relationship.fit_gain,
+        market.is_product,
     )
-    q_real = delivery.expected_performance(model.buyer_needs[b], perf)
+    q_real = delivery.expected_performance(model.market.buyers.needs[b], perf)
     z = stats.norm.ppf((np.arange(MC_DRAWS) + 0.5) / MC_DRAWS)[:, None]
-    q = delivery.delivered(q_real, cfg.market.noise, model.uncertainty, t.trust[b, s],
-                           ~model.buyer_adversarial[b], cfg.relationship.flexibility, z)
+    q = delivery.delivered(q_real, cfg.market.noise, model.market.uncertainty, t.trust[b, s],
+                           ~model.market.buyers.adversarial[b], cfg.relationship.flexibility, z)
     return q.mean(axis=0)
 
 
@@ -191,10 +194,10 @@ def buyer_value(adversarial: bool, uncertainty: float, seed: int) -> tuple[float
     paid = volume = value = 0.0
     for step in range(1, cfg.steps + 1):
         model.step()
-        b, s = np.nonzero(model.orders > 0)
-        vol = model.orders[b, s] * ~model.stockout[b, s]
-        price = model.firm.list_price[s] * (
-            1.0 - cfg.buyers.haggle_discount * model.buyer_adversarial[b])
+        b, s = np.nonzero(model.market.orders > 0)
+        vol = model.market.orders[b, s] * ~model.market.stockout[b, s]
+        price = model.market.policy.list_price[s] * (
+            1.0 - cfg.buyers.haggle_discount * model.market.buyers.adversarial[b])
         value += float(np.sum(vol * (cfg.market.value_per_quality
                                      * expected_quality(model, b, s) - price)))
         if step <= 10:
@@ -236,9 +239,9 @@ def f9_failure(seed: int) -> float:
         model.run_for(80)
         before = model.ties.partner[:, 0].copy()
         if shock:
-            model.quality_shock[0, :] = 1.0
+            model.market.firms.quality_shock[0, :] = 1.0
         model.run_for(1)
-        ordered = before & (model.orders[:, 0] > 0)
+        ordered = before & (model.market.orders[:, 0] > 0)
         return float((~model.ties.partner[ordered, 0]).mean()) if ordered.any() else math.nan
     return lost(True) - lost(False)
 
@@ -281,13 +284,13 @@ def stockouts_by_loyalty(model: RelationshipModel) -> tuple[np.ndarray, np.ndarr
     """
     short, orders = np.zeros(2), np.zeros(2)
     attraction = model.ties.attraction()
-    for j in range(model.orders.shape[1]):
-        buyers = np.flatnonzero(model.orders[:, j] > 0)
+    for j in range(model.market.orders.shape[1]):
+        buyers = np.flatnonzero(model.market.orders[:, j] > 0)
         if buyers.size < 2:
             continue
         loyal = attraction[buyers, j] > np.median(attraction[buyers, j])
         for k, group in enumerate((~loyal, loyal)):
-            short[k] += model.stockout[buyers[group], j].sum()
+            short[k] += model.market.stockout[buyers[group], j].sum()
             orders[k] += group.sum()
     return short, orders
 

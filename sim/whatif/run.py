@@ -120,7 +120,7 @@ def run_one(cfg: Config, book: Book, scenario: str, seed: int) -> dict[str, pd.D
     frame = model.supplier_frame()
     us = frame[frame["supplier"] == US].sort_values("step")
     live = t.active[:, US]
-    kept = model.main_supplier == US
+    kept = model.market.buyers.main_supplier == US
     outcomes = pd.DataFrame([{
         "seed": seed, "scenario": scenario,
         "revenue": float(us["revenue"].sum()) * unit,

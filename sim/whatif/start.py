@@ -1,23 +1,25 @@
 """Start the model from a book of accounts instead of a random market.
 
 :func:`book_overrides` sizes the config to the book (buyers, suppliers and
-their strategies); :func:`start_model` builds a
-:class:`~sim.model.RelationshipModel` from that config and then overwrites
-its drawn starting state with the book's: buyers' volumes, needs and stance
-(M3), suppliers' capabilities and prices (M1), the sales force and who owns
-each account (M2), and the established tie with each account's current
-supplier (M4). One step is one month.
+their strategies); :func:`market_from_book` builds the market state of that
+config with the book's buyers' volumes, needs and stance (M3), suppliers'
+capabilities and prices (M1), the sales force and who owns each account
+(M2), and the established tie with each account's current supplier (M4);
+:func:`start_model` puts a :class:`~sim.model.RelationshipModel` on it.
+One step is one month.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from sim.agents import Salesperson
 from sim.config import DEPARTMENTS, Config
+from sim.market import Market, build_market
 from sim.model import RelationshipModel
 from sim.rules import delivery, evaluation, stages
-from sim.salesforce import SalesForce
+from sim.salesforce import SalesForce, hire
 from sim.strategies import FirmTable
 from sim.whatif.book import NEED_COLUMNS, Book
 
@@ -41,67 +43,72 @@ def start_model(cfg: Config, book: Book) -> RelationshipModel:
     capabilities, competitors' account owners) come from the run's seed and
     happen before step 1, so every scenario of a seed starts identical.
     """
-    model = RelationshipModel(cfg)
-    _set_buyers(model, book)
-    _set_suppliers(model, book)
-    people = _set_sales_force(model, book)
-    _set_ties(model, book, people)
-    model.firm = FirmTable.of(model)
-    return model
+    return RelationshipModel(cfg, build=partial(market_from_book, book=book))
 
 
-def _set_buyers(model: RelationshipModel, book: Book) -> None:
+def market_from_book(cfg: Config, rng: np.random.Generator, book: Book) -> Market:
+    """The market of ``cfg`` with the book's buyers, suppliers, sales force and ties."""
+    market = build_market(cfg, rng)
+    _set_buyers(market, cfg, book)
+    _set_suppliers(market, cfg, book)
+    people = _set_sales_force(market, cfg, rng, book)
+    _set_ties(market, cfg, rng, book, people)
+    market.policy = FirmTable.of(market, cfg.strategy)
+    return market
+
+
+def _set_buyers(market: Market, cfg: Config, book: Book) -> None:
     """Volume per step ``annual_volume / 12 / volume_unit`` (mean 1), needs and stance (M3)."""
-    a, b = book.accounts, model.cfg.buyers
-    model.buyer_volume = (a["annual_volume"].to_numpy() / 12.0 / book.volume_unit).astype(F32)
-    model.buyer_needs = a[list(NEED_COLUMNS)].to_numpy(dtype=F32)
-    model.buyer_adversarial = a["adversarial"].to_numpy(dtype=bool)
-    # λ_i as in RelationshipModel._init_buyer_parameters: adversarial buyers weigh price more (F8)
-    model.buyer_price_sensitivity = (
-        b.price_sensitivity * np.where(model.buyer_adversarial, b.adversarial_price_factor, 1.0)
+    a, b, buyers = book.accounts, cfg.buyers, market.buyers
+    buyers.volume = (a["annual_volume"].to_numpy() / 12.0 / book.volume_unit).astype(F32)
+    buyers.needs = a[list(NEED_COLUMNS)].to_numpy(dtype=F32)
+    buyers.adversarial = a["adversarial"].to_numpy(dtype=bool)
+    # λ_i as in sim.market.draw_buyers: adversarial buyers weigh price more (F8)
+    buyers.price_sensitivity = (
+        b.price_sensitivity * np.where(buyers.adversarial, b.adversarial_price_factor, 1.0)
     ).astype(F32)
-    if model.supply_capacity is not None:
-        fair_share = len(a) * b.purchase_prob * float(model.buyer_volume.mean()) / len(
+    if market.supply_capacity is not None:
+        fair_share = len(a) * b.purchase_prob * float(buyers.volume.mean()) / len(
             book.suppliers)
-        model.supply_capacity = model.cfg.market.supply_capacity * fair_share
+        market.supply_capacity = cfg.market.supply_capacity * fair_share
 
 
-def _set_suppliers(model: RelationshipModel, book: Book) -> None:
+def _set_suppliers(market: Market, cfg: Config, book: Book) -> None:
     """Capabilities given in the book (others keep their draw) and list prices (M1).
 
     The book's price is the list price under the current strategy, so the
     base price is ``price / price_factor``: a strategy switch then changes
     the list price by the ratio of the two strategies' price factors.
     """
+    firms = market.firms
     for j, record in enumerate(book.suppliers):
         for dept, value in record.capability.items():
-            model.capability[j, model.departments.index(dept)] = value
-        supplier = model.supplier_list[j]
-        supplier.price = record.price / supplier.profile.price_factor
+            firms.capability[j, market.departments.index(dept)] = value
+        firms.price[j] = record.price / cfg.strategy.profile(firms.strategy[j]).price_factor
 
 
-def _set_sales_force(model: RelationshipModel, book: Book) -> dict[str, int]:
+def _set_sales_force(
+    market: Market, cfg: Config, rng: np.random.Generator, book: Book
+) -> dict[str, int]:
     """Replace the drawn sales force by the book's salespeople; their global indices by id (M2).
 
     A salesperson without a skill in the book gets one drawn from the config.
     """
-    for person in list(model.agents_by_type[Salesperson]):
-        person.remove()
-    model.salesforce = SalesForce()
+    market.salesforce = SalesForce()
     people: dict[str, int] = {}
     for j, record in enumerate(book.suppliers):
-        supplier = model.supplier_list[j]
-        supplier.planned_salespeople = len(record.salespeople)
+        market.firms.planned_salespeople[j] = len(record.salespeople)
         for entry in record.salespeople:
-            person = model.hire(supplier)
+            person = hire(market, cfg.sales, rng, j)
             if entry.skill is not None:
-                person.skill = entry.skill
-                model.salesforce.skill[person.index] = entry.skill
-            people[entry.id] = person.index
+                market.salesforce.skill[person] = entry.skill
+            people[entry.id] = person
     return people
 
 
-def _set_ties(model: RelationshipModel, book: Book, people: dict[str, int]) -> None:
+def _set_ties(
+    market: Market, cfg: Config, rng: np.random.Generator, book: Book, people: dict[str, int]
+) -> None:
     """Every account considers its current supplier, with an established tie (M4, M8, M13).
 
     With tenure ``n`` months, share of wallet ``w``, purchase probability
@@ -120,8 +127,7 @@ def _set_ties(model: RelationshipModel, book: Book, people: dict[str, int]) -> N
     rest of its wallet, ``(1−w)/k`` each, at trust T₀ and the same attraction
     rule; each is owned by a random salesperson of that supplier.
     """
-    a, t = book.accounts, model.ties
-    cfg, rel = model.cfg, model.cfg.relationship
+    a, t, rel = book.accounts, market.ties, cfg.relationship
     n, m = len(a), len(book.suppliers)
     rows = np.arange(n)
     current = a["current_supplier"].map({s: j for j, s in enumerate(book.supplier_ids)})
@@ -140,9 +146,10 @@ def _set_ties(model: RelationshipModel, book: Book, people: dict[str, int]) -> N
     t.satisfaction[rows, current] = a["satisfaction"].to_numpy(dtype=F32)
 
     purchases = cfg.buyers.purchase_prob * a["tenure_months"].to_numpy(dtype=F32)
-    gamma = model.buyer_memory[:, None]
-    firm = FirmTable.of(model)
-    expected = delivery.expected_performance(model.buyer_needs[:, None, :], model.capability[None])
+    gamma = market.buyers.memory[:, None]
+    firm = FirmTable.of(market, cfg.strategy)
+    expected = delivery.expected_performance(market.buyers.needs[:, None, :],
+                                             market.firms.capability[None])
     constant = cfg.market.profit_per_purchase if cfg.market.payoff == "constant" else None
     surplus = np.maximum(evaluation.payoff(expected, firm.list_price[None, :],
                                            cfg.market.value_per_quality, constant), 0.0)
@@ -173,9 +180,9 @@ def _set_ties(model: RelationshipModel, book: Book, people: dict[str, int]) -> N
     t.owner[:] = -1
     named = a["salesperson_id"].to_numpy()
     for j in range(m):
-        staff = model.salesforce.of(j)
+        staff = market.salesforce.of(j)
         accounts = np.flatnonzero(t.considers[:, j])
-        t.owner[accounts, j] = staff[model.rng.integers(staff.size, size=accounts.size)]
+        t.owner[accounts, j] = staff[rng.integers(staff.size, size=accounts.size)]
     given = named != ""
     t.owner[rows[given], current[given]] = [people[p] for p in named[given]]
-    model.main_supplier = current.copy()  # retention in step 1 is measured against the book
+    market.buyers.main_supplier = current.copy()  # retention in step 1 is measured against it

@@ -10,7 +10,7 @@ agent's actions are the phases of :mod:`sim.phases` applied to its own row
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import mesa
 import numpy as np
@@ -20,15 +20,27 @@ from sim import phases
 from sim.salesforce import consider_leaving, leave
 
 if TYPE_CHECKING:
-    from sim.config import StrategyProfile
+    from sim.config import Config, StrategyProfile
     from sim.market import Market
-    from sim.model import RelationshipModel
+
+
+class Host(Protocol):
+    """What the agents need of their model (:class:`sim.model.RelationshipModel` is one)."""
+
+    market: Market
+    cfg: Config
+    rng: np.random.Generator
+    steps: int
+    supplier_list: list[Supplier]
+    agents_by_type: Any
+
+    def sync_agents(self) -> None: ...
 
 
 class _View:
     """Shared plumbing: the market and the run's config and random stream."""
 
-    model: RelationshipModel
+    model: Host
 
     @property
     def market(self) -> Market:
@@ -45,7 +57,7 @@ class Buyer(_View, CellAgent):
         index: the buyer's row in the market's arrays.
     """
 
-    def __init__(self, model: RelationshipModel, index: int) -> None:
+    def __init__(self, model: Host, index: int) -> None:
         super().__init__(model)
         self.index = index
         self.rows = slice(index, index + 1)
@@ -126,7 +138,7 @@ class Salesperson(_View, mesa.Agent):
         index: global index into the sales-force arrays (kept when poached).
     """
 
-    def __init__(self, model: RelationshipModel, index: int) -> None:
+    def __init__(self, model: Host, index: int) -> None:
         super().__init__(model)
         self.index = index
 
@@ -191,7 +203,7 @@ class Supplier(_View, mesa.Agent):
         index: the supplier's column in the tie arrays.
     """
 
-    def __init__(self, model: RelationshipModel, index: int) -> None:
+    def __init__(self, model: Host, index: int) -> None:
         super().__init__(model)
         self.index = index
 

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mesa
 
-from sim.agents import Buyer, Supplier
+from sim.agents import Buyer, Host, Supplier
 from sim.metrics import MARKET_METRICS, SUPPLIER_METRICS
 
-if TYPE_CHECKING:
-    from sim.model import RelationshipModel
 
-
-def _outcome(name: str) -> Callable[[RelationshipModel], float]:
+def _outcome(name: str) -> Callable[[Host], float]:
     return lambda model: model.market.outcomes.get(name, math.nan)
 
 
@@ -72,7 +69,7 @@ class MarketCollector(mesa.DataCollector):
         self.window_rows: list[dict[str, Any]] = []
         self.window_market: list[dict[str, Any]] = []
 
-    def collect(self, model: RelationshipModel) -> None:
+    def collect(self, model: Host) -> None:
         """Record this step; buyers and suppliers too when it is an agent-recording step."""
         self.collected_steps.append(model.steps)
         every = self.agents_every
@@ -86,7 +83,7 @@ class MarketCollector(mesa.DataCollector):
         finally:
             self.agent_reporters = reporters
 
-    def keep_for_summary(self, model: RelationshipModel) -> None:
+    def keep_for_summary(self, model: Host) -> None:
         """Keep this uncollected step's supplier and market outcomes for the summary."""
         firms = model.market.firms
         self.window_rows.extend(
@@ -98,7 +95,7 @@ class MarketCollector(mesa.DataCollector):
             {"step": model.steps, **{k: f(model) for k, f in self.model_reporters.items()}}
         )
 
-    def _record_agents(self, model: RelationshipModel):
+    def _record_agents(self, model: Host):
         """Buyers and suppliers (salespeople come and go: see ``model.market.salesforce``)."""
         kinds = model.agents_by_type
         agents = [*kinds.get(Supplier, []), *kinds.get(Buyer, [])]

@@ -1,10 +1,11 @@
 """The market's state: every array the phases read and write, in one typed object (M1–M4).
 
-:class:`Market` is the single source of truth of a run. The model owns one;
+:class:`Market` is the single source of truth of a run. The model owns one
+(:mod:`sim.build` draws it from a config);
 the phases (:mod:`sim.phases`) change it through the rules of
 :mod:`sim.rules`; the Mesa agents (:mod:`sim.agents`) are live views of its
 rows; metrics, shocks, the dashboard and the what-if read and write it, never
-a copy. :func:`build_market` draws a new market from a config.
+a copy.
 
 Per-buyer arrays have one entry per buyer (M3), per-firm arrays one per
 supplier (M1), the sales force one per salesperson ever hired (M2) and the
@@ -20,15 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.ledger import Ledger
-from sim.salesforce import SalesForce
-from sim.ties import Stage, Ties
+from sim.ties import Ties
 
 if TYPE_CHECKING:
     import networkx as nx
     import scipy.sparse as sp
 
-    from sim.config import Config, RelationshipConfig
-    from sim.strategies import FirmTable
+    from sim.config import StrategyConfig
 
 F32 = np.float32
 #: departures kept in :attr:`Market.departures`: bounded, so that long runs with
@@ -77,6 +76,95 @@ class Firms:
         """Supplier ``j``'s last collected value of outcome ``name`` (NaN if none yet)."""
         values = self.metrics.get(name)
         return float(values[j]) if values is not None and j < values.shape[0] else float("nan")
+
+
+class SalesForce:
+    """Skill, promise inflation, capacity, employer and hiring step per salesperson.
+
+    Salespeople are few and change rarely (hired, poached, quit), so the
+    arrays are appended to and edited in place; a salesperson's index is the
+    global id that the ties' ``owner`` field names, and it survives a move to
+    a competitor. A salesperson who left the market has employer −1; the
+    index stays reserved, since tie arrays may still name it as a former owner.
+    """
+
+    def __init__(self) -> None:
+        self.skill = np.zeros(0, dtype=np.float32)  # stands in for other departments (M7)
+        self.inflation = np.zeros(0, dtype=np.float32)  # ψ: over-promising (M7, F4)
+        self.capacity = np.zeros(0, dtype=np.int64)  # contacts per step (M5)
+        self.employer = np.zeros(0, dtype=np.int64)  # supplier index, −1: left the market
+        self.hired_at = np.zeros(0, dtype=np.int64)  # step of joining the current employer
+
+    def __len__(self) -> int:
+        return self.employer.size
+
+    def add(self, skill: float, inflation: float, capacity: int, employer: int, now: int) -> int:
+        """Append a new hire; returns the global index."""
+        self.skill = np.append(self.skill, np.float32(skill))
+        self.inflation = np.append(self.inflation, np.float32(inflation))
+        self.capacity = np.append(self.capacity, capacity)
+        self.employer = np.append(self.employer, employer)
+        self.hired_at = np.append(self.hired_at, now)
+        return len(self) - 1
+
+    def release(self, index: int) -> None:
+        """A person left the market: no employer any more."""
+        self.employer[index] = -1
+
+    def headcount(self, n_suppliers: int) -> np.ndarray:
+        """Salespeople employed per supplier."""
+        employed = self.employer[self.employer >= 0]
+        return np.bincount(employed, minlength=n_suppliers)
+
+    def of(self, supplier: int) -> np.ndarray:
+        """Global indices of a supplier's current salespeople."""
+        return np.flatnonzero(self.employer == supplier)
+
+
+@dataclass(frozen=True)
+class FirmTable:
+    """Per-supplier policy arrays for the current step (M1)."""
+
+    list_price: np.ndarray  # base price × strategy's price factor, after any price-war cut
+    health: np.ndarray
+    coordination: np.ndarray  # κ
+    person_share: np.ndarray  # ρ
+    cross_functional_rate: np.ndarray
+    dependency_investment: np.ndarray
+    monitor_after: np.ndarray  # m, 0 = no monitoring
+    complaint_handling: np.ndarray  # probability a complaint is answered per step
+    overhead_per_account: np.ndarray
+
+    @classmethod
+    def of(cls, market: Market, strategies: StrategyConfig) -> FirmTable:
+        """Gather the arrays from the firms' current strategies.
+
+        Complaint handling is the profile's rate times the capability of the
+        service department (1 if the market has none, as in WKH).
+        """
+        firms = market.firms
+        profiles = [strategies.profile(name) for name in firms.strategy]
+
+        def col(name: str, dtype: type = np.float32) -> np.ndarray:
+            return np.array([getattr(p, name) for p in profiles], dtype=dtype)
+
+        service = (
+            firms.capability[:, market.departments.index("service")]
+            if "service" in market.departments
+            else np.ones(len(firms), dtype=np.float32)
+        )
+        price = firms.price.astype(np.float32)
+        return cls(
+            list_price=price * col("price_factor") * (1.0 - firms.price_cut),
+            health=firms.health.astype(np.float32),
+            coordination=col("coordination"),
+            person_share=col("person_share"),
+            cross_functional_rate=col("cross_functional_rate"),
+            dependency_investment=col("dependency_investment"),
+            monitor_after=col("monitor_silent_after", np.int32),
+            complaint_handling=col("complaint_handling") * service,
+            overhead_per_account=col("overhead_per_account"),
+        )
 
 
 @dataclass
@@ -163,162 +251,3 @@ class Market:
         self.orders.fill(0.0)
         self.stockout.fill(False)
         self.failures.fill(False)
-
-
-# ------------------------------------------------------------------ building
-
-
-def draw_buyers(cfg: Config, is_product: np.ndarray, rng: np.random.Generator) -> Buyers:
-    """Each buyer's volume, needs, stance and behaviour (M3)."""
-    b = cfg.buyers
-    n = cfg.market.n_buyers
-    sigma = b.volume_sigma
-    volume = rng.lognormal(-0.5 * sigma**2, sigma, n).astype(F32)
-    needs = np.zeros((n, is_product.size), dtype=F32)
-    other = ~is_product
-    needs[:, is_product] = 1.0
-    if other.any():
-        # large accounts need service, installation, logistics and finance too (M3, F1)
-        relative = volume / volume.mean()
-        breadth = np.minimum(1.0, b.needs_breadth * relative**b.breadth_volume_elasticity)
-        spread = rng.dirichlet(np.full(other.sum(), b.needs_concentration), n)
-        needs[:, is_product] = (1.0 - breadth)[:, None]
-        needs[:, other] = breadth[:, None] * spread
-    adversarial = rng.random(n) < b.adversarial_share
-    return Buyers(
-        volume=volume,
-        needs=needs,
-        adversarial=adversarial,
-        price_sensitivity=(
-            b.price_sensitivity * np.where(adversarial, b.adversarial_price_factor, 1.0)
-        ).astype(F32),
-        beta=np.full(n, b.choice_intensity, dtype=F32),
-        memory=np.full(n, b.memory, dtype=F32),
-        voice=np.full(n, b.voice_propensity, dtype=F32),
-        tolerance=np.full(n, b.failure_tolerance, dtype=F32),
-        main_supplier=np.full(n, -1, dtype=np.int64),
-    )
-
-
-def build_market(cfg: Config, rng: np.random.Generator) -> Market:
-    """A new market drawn from ``cfg``: buyers, firms, graphs, ties and sales forces.
-
-    Every random number comes from ``rng``, in a fixed order (buyers,
-    capabilities, prices, word-of-mouth graph, consideration sets, sales
-    forces), so that a seed fixes the market.
-    """
-    from sim.network import consideration_sets, neighbour_average, word_of_mouth_graph
-    from sim.salesforce import staff
-    from sim.strategies import FirmTable
-
-    market_cfg = cfg.market
-    n, m = market_cfg.n_buyers, market_cfg.n_suppliers
-    departments = list(market_cfg.departments)
-    is_product = np.array([d == "product" for d in departments])
-    buyers = draw_buyers(cfg, is_product, rng)
-    shape = (m, len(departments))
-    capability = np.clip(
-        rng.normal(market_cfg.capability_mean, market_cfg.capability_sd, shape), 0.0, 1.0
-    ).astype(F32)
-    fair_share = n * cfg.buyers.purchase_prob * float(buyers.volume.mean()) / m
-    prices = market_cfg.price * (1.0 + market_cfg.price_dispersion * rng.standard_normal(m))
-    assignment = cfg.strategy.assignment
-    firms = Firms(
-        strategy=[assignment[j % len(assignment)] for j in range(m)],
-        price=np.array([float(p) for p in prices], dtype=np.float64),
-        capability=capability,
-        quality_shock=np.zeros_like(capability),
-        price_cut=np.zeros(m, dtype=F32),
-        health=np.full(m, 0.5),
-        cash=np.zeros(m),
-        planned_salespeople=np.ones(m, dtype=np.int64),
-    )
-    graph = word_of_mouth_graph(n, cfg.network, seed=int(rng.integers(2**31)))
-    ties = Ties.empty(n, m, cfg.relationship.initial_trust)
-    ties.considers[:] = consideration_sets(n, m, cfg.network.consideration, rng)
-    ties.active[:] = ties.considers
-    market = Market(
-        departments=departments,
-        is_product=is_product,
-        buyers=buyers,
-        firms=firms,
-        salesforce=SalesForce(),
-        ties=ties,
-        ledger=Ledger(m, len(departments)),
-        graph=graph,
-        neighbours=neighbour_average(graph),
-        supply_capacity=(
-            None if market_cfg.supply_capacity is None else market_cfg.supply_capacity * fair_share
-        ),
-        uncertainty=market_cfg.uncertainty,
-    )
-    for j in range(m):
-        staff(market, cfg.sales, rng, j)
-    market.policy = FirmTable.of(market, cfg.strategy)
-    return market
-
-
-# ------------------------------------------------------------------ changes of structure
-
-
-def reopen(
-    market: Market, rel: RelationshipConfig, rng: np.random.Generator, b: np.ndarray,
-    s: np.ndarray,
-) -> None:
-    """(Re)start ties (b, s) at awareness, as new relationships (M13).
-
-    Trust restarts at ``T₀``, satisfaction at 0.5, commitment and dependency
-    at 0; the firm remembers half of what it knew of the buyer. An account
-    whose owner no longer works for the firm goes to one of its salespeople
-    at random.
-    """
-    if b.size == 0:
-        return
-    t = market.ties
-    t.active[b, s] = True
-    t.stage[b, s] = Stage.AWARENESS
-    t.trust[b, s] = rel.initial_trust
-    t.satisfaction[b, s] = 0.5
-    t.commitment[b, s] = 0.0
-    t.dependency[b, s] = 0.0
-    t.knowledge[b, s] *= 0.5
-    t.last_contact[b, s] = market.now
-    employed = market.salesforce.employer[np.maximum(t.owner[b, s], 0)] == s
-    orphan = (t.owner[b, s] < 0) | ~employed
-    for j in np.unique(s[orphan]):
-        people = market.salesforce.of(int(j))
-        sel = orphan & (s == j)
-        if people.size:
-            t.owner[b[sel], j] = people[rng.integers(people.size, size=int(sel.sum()))]
-
-
-def add_supplier(market: Market, cfg: Config, rng: np.random.Generator, strategy: str) -> int:
-    """A new entrant (M15): a firm with fresh capability that buyers start to consider.
-
-    Returns its index. The step's books start again for the larger market.
-    """
-    from sim.salesforce import staff
-
-    market_cfg, rel = cfg.market, cfg.relationship
-    firms = market.firms
-    j = len(firms)
-    firms.strategy.append(strategy)
-    firms.price = np.append(firms.price, float(market_cfg.price))
-    firms.health = np.append(firms.health, 0.5)
-    firms.cash = np.append(firms.cash, 0.0)
-    firms.planned_salespeople = np.append(firms.planned_salespeople, 1)
-    row = rng.normal(market_cfg.capability_mean, market_cfg.capability_sd, len(market.departments))
-    firms.capability = np.vstack([firms.capability, np.clip(row, 0, 1).astype(F32)])
-    firms.quality_shock = np.vstack(
-        [firms.quality_shock, np.zeros(len(market.departments), F32)]
-    )
-    firms.price_cut = np.append(firms.price_cut, F32(0.0))
-    market.ties.add_supplier(rel.initial_trust)
-    n = market.n_buyers
-    aware = rng.random(n) < min(1.0, cfg.network.consideration / (j + 1))
-    market.ties.considers[:, j] = aware
-    market.ties.active[:, j] = aware
-    staff(market, cfg.sales, rng, j)
-    market.new_buffers()
-    market.ledger.reset(j + 1)
-    return j

@@ -23,11 +23,11 @@ from mesa.discrete_space import Network
 from sim import metrics, phases, summary
 from sim.agents import Buyer, Salesperson, Supplier
 from sim.api import KEEP, model_config
+from sim.build import build_market
 from sim.collect import MarketCollector
 from sim.config import Config
-from sim.market import Market, build_market
+from sim.market import FirmTable, Market
 from sim.shocks import Schedule
-from sim.strategies import FirmTable
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.market import Purchases, reopen
+from sim.market import Purchases
 from sim.rules import (
     choice,
     contact,
@@ -35,6 +35,7 @@ from sim.rules import (
     transaction,
     voice,
 )
+from sim.salesforce import reopen
 from sim.ties import Stage
 
 if TYPE_CHECKING:

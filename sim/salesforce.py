@@ -1,9 +1,8 @@
-"""M2 The sales force: arrays over every salesperson ever hired, and how people come and go.
+"""M2 The sales force: how salespeople are hired, leave and take their accounts along.
 
-Salespeople are few and change rarely (hired, poached, quit), so the arrays
-are appended to and edited in place; a salesperson's index is the global id
-that the ties' ``owner`` field names, and it survives a move to a competitor.
-The :class:`~sim.agents.Salesperson` agents are live views of these arrays.
+Also who owns an account when a tie starts again (:func:`reopen`, M13). The
+arrays are :class:`sim.market.SalesForce`; the
+:class:`~sim.agents.Salesperson` agents are live views of them.
 """
 
 from __future__ import annotations
@@ -13,49 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.ties import Stage
+
 if TYPE_CHECKING:
-    from sim.config import Config, SalesConfig
+    from sim.config import Config, RelationshipConfig, SalesConfig
     from sim.market import Market
-
-
-class SalesForce:
-    """Skill, promise inflation, capacity, employer and hiring step per salesperson.
-
-    A salesperson who left the market has employer −1; the index stays
-    reserved, since tie arrays may still name it as a former owner.
-    """
-
-    def __init__(self) -> None:
-        self.skill = np.zeros(0, dtype=np.float32)  # stands in for other departments (M7)
-        self.inflation = np.zeros(0, dtype=np.float32)  # ψ: over-promising (M7, F4)
-        self.capacity = np.zeros(0, dtype=np.int64)  # contacts per step (M5)
-        self.employer = np.zeros(0, dtype=np.int64)  # supplier index, −1: left the market
-        self.hired_at = np.zeros(0, dtype=np.int64)  # step of joining the current employer
-
-    def __len__(self) -> int:
-        return self.employer.size
-
-    def add(self, skill: float, inflation: float, capacity: int, employer: int, now: int) -> int:
-        """Append a new hire; returns the global index."""
-        self.skill = np.append(self.skill, np.float32(skill))
-        self.inflation = np.append(self.inflation, np.float32(inflation))
-        self.capacity = np.append(self.capacity, capacity)
-        self.employer = np.append(self.employer, employer)
-        self.hired_at = np.append(self.hired_at, now)
-        return len(self) - 1
-
-    def release(self, index: int) -> None:
-        """A person left the market: no employer any more."""
-        self.employer[index] = -1
-
-    def headcount(self, n_suppliers: int) -> np.ndarray:
-        """Salespeople employed per supplier."""
-        employed = self.employer[self.employer >= 0]
-        return np.bincount(employed, minlength=n_suppliers)
-
-    def of(self, supplier: int) -> np.ndarray:
-        """Global indices of a supplier's current salespeople."""
-        return np.flatnonzero(self.employer == supplier)
 
 
 def hire(market: Market, sales: SalesConfig, rng: np.random.Generator, firm: int) -> int:
@@ -114,8 +75,6 @@ def leave(
     to consider ``to``, which gains ``portability·Lp`` and the person's
     knowledge, and the person owns those accounts there.
     """
-    from sim.market import reopen
-
     t, force = market.ties, market.salesforce
     j = int(force.employer[person])
     accounts = np.flatnonzero(t.owner[:, j] == person)
@@ -147,3 +106,34 @@ def leave(
     t.owner[accounts, to] = person
     force.employer[person] = to
     force.hired_at[person] = market.now
+
+
+def reopen(
+    market: Market, rel: RelationshipConfig, rng: np.random.Generator, b: np.ndarray,
+    s: np.ndarray,
+) -> None:
+    """(Re)start ties (b, s) at awareness, as new relationships (M13).
+
+    Trust restarts at ``T₀``, satisfaction at 0.5, commitment and dependency
+    at 0; the firm remembers half of what it knew of the buyer. An account
+    whose owner no longer works for the firm goes to one of its salespeople
+    at random.
+    """
+    if b.size == 0:
+        return
+    t = market.ties
+    t.active[b, s] = True
+    t.stage[b, s] = Stage.AWARENESS
+    t.trust[b, s] = rel.initial_trust
+    t.satisfaction[b, s] = 0.5
+    t.commitment[b, s] = 0.0
+    t.dependency[b, s] = 0.0
+    t.knowledge[b, s] *= 0.5
+    t.last_contact[b, s] = market.now
+    employed = market.salesforce.employer[np.maximum(t.owner[b, s], 0)] == s
+    orphan = (t.owner[b, s] < 0) | ~employed
+    for j in np.unique(s[orphan]):
+        people = market.salesforce.of(int(j))
+        sel = orphan & (s == j)
+        if people.size:
+            t.owner[b[sel], j] = people[rng.integers(people.size, size=int(sel.sum()))]

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.build import add_supplier
 from sim.config import EventConfig
-from sim.market import add_supplier
 from sim.rules import contact, dependency
 from sim.salesforce import hire, leave
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,17 @@ from sim.metrics import MARKET_METRICS, SUPPLIER_METRICS
 
 if TYPE_CHECKING:
     from sim.collect import MarketCollector
-    from sim.model import RelationshipModel
+    from sim.config import Config
+    from sim.market import Market
+
+
+class Run(Protocol):
+    """What a summary reads of a run (:class:`sim.model.RelationshipModel` is one)."""
+
+    datacollector: MarketCollector
+    cfg: Config
+    steps: int
+    market: Market
 
 
 def supplier_frame(collector: MarketCollector) -> pd.DataFrame:
@@ -25,7 +35,7 @@ def supplier_frame(collector: MarketCollector) -> pd.DataFrame:
     return df
 
 
-def summarise(model: RelationshipModel) -> dict[str, Any]:
+def summarise(model: Run) -> dict[str, Any]:
     """Outcomes averaged over the last ``1 − warmup_share`` of the steps.
 
     ``strategies[name]`` averages over the (step, supplier) rows of the

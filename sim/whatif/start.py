@@ -15,12 +15,12 @@ from functools import partial
 
 import numpy as np
 
+from sim.build import build_market
 from sim.config import DEPARTMENTS, Config
-from sim.market import Market, build_market
+from sim.market import FirmTable, Market, SalesForce
 from sim.model import RelationshipModel
 from sim.rules import delivery, evaluation, stages
-from sim.salesforce import SalesForce, hire
-from sim.strategies import FirmTable
+from sim.salesforce import hire
 from sim.whatif.book import NEED_COLUMNS, Book
 
 F32 = np.float32

@@ -62,7 +62,7 @@ SUPPLIER_METRICS: tuple[str, ...] = (
 MARKET_METRICS: tuple[str, ...] = ("mean_trust", "loyalty_order")
 
 
-class _Columns:
+class Columns:
     """Column sums over a fixed mask, gathered once (issue 5).
 
     The set entries of ``mask`` are found once; each :meth:`mean` then
@@ -77,9 +77,9 @@ class _Columns:
         self.col = self.at % self.n
         self.count = np.bincount(self.col, minlength=self.n)
 
-    def subset(self, keep: np.ndarray) -> _Columns:
+    def subset(self, keep: np.ndarray) -> Columns:
         """The same sums over the entries ``keep`` (a boolean over :attr:`at`) of this mask."""
-        sub = object.__new__(_Columns)
+        sub = object.__new__(Columns)
         sub.n, sub.at, sub.col = self.n, self.at[keep], self.col[keep]
         sub.count = np.bincount(sub.col, minlength=self.n)
         return sub
@@ -118,12 +118,12 @@ def main_supplier(wallet: np.ndarray, active: np.ndarray) -> np.ndarray:
     return main
 
 
-def mean_trust(market: Market, live: _Columns) -> float:
+def mean_trust(market: Market, live: Columns) -> float:
     """Mean trust over all active ties (NaN without any)."""
     return float(live.take(market.ties.trust).mean()) if live.at.size else float("nan")
 
 
-def loyalty_order(market: Market, cfg: Config, live: _Columns) -> float:
+def loyalty_order(market: Market, cfg: Config, live: Columns) -> float:
     """Mean over buyers of ``Σ_j p_ij²``: 1/n when buyers search, 1 when loyal (L1, §4).
 
     ``p_ij`` is the logit choice probability (:func:`sim.rules.choice.choice_probabilities`).
@@ -171,7 +171,7 @@ class Books:
     health: np.ndarray
 
 
-def keep_books(market: Market, cfg: Config, live: _Columns | None = None) -> Books:
+def keep_books(market: Market, cfg: Config, live: Columns | None = None) -> Books:
     """M14 (F11): revenue, cost, profit, retention and CLV; cash, health and main suppliers.
 
     ``cost`` is :func:`sim.rules.economics.supplier_costs` plus the one-off
@@ -212,15 +212,21 @@ def keep_books(market: Market, cfg: Config, live: _Columns | None = None) -> Boo
 
 
 def opening_books(market: Market) -> Books:
-    """The books before the first step: nothing sold, nothing spent (for step 0's data)."""
+    """The books before the first step (step 0's data): nothing sold or spent yet.
+
+    Accounts are the buyers whose main supplier the firm already is (none in
+    a drawn market; a book of accounts brings its own).
+    """
     n_sup = market.n_suppliers
     zero = np.zeros(n_sup)
-    return Books(cost=zero, profit=zero, retention=np.full(n_sup, np.nan), accounts=zero,
-                 clv=zero, headcount=market.salesforce.headcount(n_sup),
+    main = market.buyers.main_supplier
+    return Books(cost=zero, profit=zero, retention=np.full(n_sup, np.nan),
+                 accounts=np.bincount(main[main >= 0], minlength=n_sup), clv=zero,
+                 headcount=market.salesforce.headcount(n_sup),
                  active_accounts=market.ties.active.sum(axis=0), health=market.firms.health)
 
 
-def measure(market: Market, cfg: Config, books: Books, live: _Columns) -> None:
+def measure(market: Market, cfg: Config, books: Books, live: Columns) -> None:
     """The outcomes of this step: ``market.firms.metrics`` and ``market.outcomes``.
 
     Tie averages are over the active ties (``live``); share of wallet and

@@ -106,6 +106,8 @@ class RelationshipModel(mesa.Model):
         self.sync_agents()
         self.schedule = Schedule(cfg.scenario.events)
         self.datacollector = MarketCollector(agents_every)
+        self._measure(metrics.opening_books(self.market))
+        self.datacollector.collect(self)  # step 0: the market as built
 
     @property
     def ties(self):
@@ -149,14 +151,19 @@ class RelationshipModel(mesa.Model):
         collect = self.steps % cfg.collect_every == 0
         # the summary window needs every step's outcomes, however often data are collected
         in_window = cfg.warmup_share * cfg.steps < self.steps <= cfg.steps
-        live = metrics._Columns(market.ties.active) if collect or in_window else None
+        live = metrics.Columns(market.ties.active) if collect or in_window else None
         books = metrics.keep_books(market, cfg, live)
         if live is not None:
-            metrics.measure(market, cfg, books, live)
+            self._measure(books, live)
         if collect:
             self.datacollector.collect(self)
         elif in_window:
             self.datacollector.keep_for_summary(self)
+
+    def _measure(self, books: metrics.Books, live: metrics.Columns | None = None) -> None:
+        market = self.market
+        live = live if live is not None else metrics.Columns(market.ties.active)
+        metrics.measure(market, self.cfg, books, live)
 
     def sync_agents(self) -> None:
         """Give new firms and new salespeople their agents; let go of people who left."""

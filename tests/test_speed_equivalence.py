@@ -84,7 +84,7 @@ def test_column_means_equal_masked_sums():
     values = rng.random((300, 5)).astype(np.float32)
     mask = rng.random(values.shape) < 0.4
     mask[:, 3] = False
-    cols = metrics._Columns(mask)
+    cols = metrics.Columns(mask)
     keep = [0, 1, 2, 4]
     want = np.where(mask, values, 0.0).sum(axis=0, dtype=np.float64)[keep] / mask.sum(axis=0)[keep]
     np.testing.assert_array_equal(cols.mean(values)[keep], want)

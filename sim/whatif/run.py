@@ -118,7 +118,7 @@ def run_one(cfg: Config, book: Book, scenario: str, seed: int) -> dict[str, pd.D
         silent += model.ties.silent[:, US]
     t, unit = model.ties, book.volume_unit
     frame = model.supplier_frame()
-    us = frame[frame["supplier"] == US].sort_values("step")
+    us = frame[(frame["supplier"] == US) & (frame["step"] >= 1)].sort_values("step")
     live = t.active[:, US]
     kept = model.market.buyers.main_supplier == US
     outcomes = pd.DataFrame([{

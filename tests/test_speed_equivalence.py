@@ -6,6 +6,11 @@ of issue 5. For each case (several strategies, scenarios, networks, the WKH
 market, supply limits and one per-agent run) the SHA-256 of every final tie
 array, the capabilities and every collected (step, supplier) value must
 match, as must the next draw of the model's generator (same random stream).
+
+The ``frame`` and ``model_vars`` hashes were re-recorded once, when the
+DataCollector began to collect step 0 (the market as built): every collected
+row after step 0, the tie arrays, the capabilities, the summaries and the
+random stream were checked identical to the earlier reference first.
 """
 
 from __future__ import annotations

@@ -83,6 +83,15 @@ class MarketCollector(mesa.DataCollector):
         finally:
             self.agent_reporters = reporters
 
+    def get_agent_vars_dataframe(self):
+        """Mesa's table of the agent reporters (empty, with its columns, when never recorded)."""
+        if not any(self._agent_records.values()):
+            import pandas as pd
+
+            index = pd.MultiIndex.from_arrays([[], []], names=["Step", "AgentID"])
+            return pd.DataFrame(columns=list(self.agent_reporters), index=index)
+        return super().get_agent_vars_dataframe()
+
     def keep_for_summary(self, model: Host) -> None:
         """Keep this uncollected step's supplier and market outcomes for the summary."""
         firms = model.market.firms

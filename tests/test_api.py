@@ -1,0 +1,54 @@
+"""make_config composes configs/ without Hydra for plain overrides, exactly as Hydra does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from sim.api import CONFIG_DIR, GROUPS, compose_config, compose_plain, make_config
+from sim.config import to_config
+
+OPTIONS = [f"{g}={p.stem}" for g in GROUPS for p in sorted((CONFIG_DIR / g).glob("*.yaml"))]
+CASES = [
+    [],
+    *[[o] for o in OPTIONS],
+    ["market=wkh", "buyers.choice_intensity=0.4", "seed=3"],
+    ["strategy=company_wide", "market.n_buyers=500", "relationship.decay=1e-3"],
+    ["engine=agent", "steps=40", "collect_every=5", "warmup_share=0.5"],
+    ["market.supply_capacity=0.9", "scenario=new_entrant", "network=erdos_renyi"],
+    ["market.supply_capacity=null", "buyers.needs_breadth=1", "sales.capacity=0"],
+]
+
+
+@pytest.mark.parametrize("overrides", CASES, ids=lambda o: " ".join(o) or "defaults")
+def test_plain_composition_equals_hydra(overrides):
+    plain = compose_plain(overrides)
+    assert plain is not None
+    assert to_config(OmegaConf.create(plain)) == to_config(compose_config(overrides))
+
+
+@pytest.mark.parametrize("overrides", [
+    ["+experiment=buyer_stance"], ["+lesson=f2_salesperson_leaves"],
+    ["strategy.assignment=[lone_seller,hybrid]"], ["seed=${oc.env:HOME}"], ["hydra.run.dir=x"],
+])
+def test_what_only_hydra_reads_goes_to_hydra(overrides):
+    assert compose_plain(overrides) is None
+
+
+def test_make_config_falls_back_to_hydra():
+    cfg = make_config(["+lesson=f2_salesperson_leaves"])
+    assert cfg.scenario.name == "lesson_f2" and cfg.steps == 200
+
+
+def test_import_sim_does_not_load_hydra_or_pandas():
+    import subprocess
+    import sys
+
+    code = ("import sys, sim; from sim import make_config, RelationshipModel; "
+            "make_config(['seed=1']); "
+            "print(sorted(m for m in ('hydra', 'pandas', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[1])
+    assert out.stdout.strip() == "['pandas']"  # Mesa's DataCollector needs pandas; no Hydra

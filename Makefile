@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
-.PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots bench bench-quick whatif soak
+.PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots bench bench-quick bench-compare whatif soak
 
 venv: $(STAMP)
 
@@ -78,6 +78,12 @@ lint: venv
 # Performance (issue 5): a table per benchmark, JSON in benchmarks/results/. Quick: < 2 min.
 bench-quick: venv
 	$(PY) -m benchmarks.bench_quick
+
+# Throughput of REF and of the working tree measured in the same run (alternating), and the ratio:
+# make bench-compare REF=0414eb2
+bench-compare: venv
+	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<commit>"; exit 2; }
+	$(PY) -m benchmarks.bench_compare $(REF)
 
 bench: venv
 	$(PY) -m benchmarks.bench_engines

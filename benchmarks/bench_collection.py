@@ -6,9 +6,9 @@ the DataCollector's model and supplier reporters), B never collects
 (``collect_every=steps=10⁹``: validation requires ``collect_every ≤ steps``).
 Collection does not feed back into the dynamics, so both run the same market.
 Cost = (A − B) / A, from the medians of the per-step times, and, less noisy,
-the direct share: time in ``DataCollector.collect`` plus the extra time of ``close_books`` computing
-the per-supplier metrics, over A's time per step. Per-tie snapshots are not collected (opt-in: read
-``model.ties`` yourself).
+the direct share: time in ``DataCollector.collect`` plus the time of
+``sim.metrics.measure`` computing the outcomes, over A's time per step.
+Per-agent rows are not collected (opt-in: ``RelationshipModel(..., agents_every=k)``).
 
     .venv/bin/python -m benchmarks.bench_collection [--quick] [--buyers N]
 """
@@ -38,17 +38,17 @@ def run(buyers: int, steps: int) -> dict:
         inside.append(time.process_time() - t0)
 
     with_data.datacollector.collect = timed
-    from sim import model as model_module
+    from sim import metrics
 
-    books: dict[bool, list[float]] = {True: [], False: []}
-    close_books = model_module.close_books
+    measured: list[float] = []
+    measure = metrics.measure
 
-    def timed_books(model, report=True):
+    def timed_measure(*args):
         t0 = time.process_time()
-        close_books(model, report=report)
-        books[report].append(time.process_time() - t0)
+        measure(*args)
+        measured.append(time.process_time() - t0)
 
-    model_module.close_books = timed_books
+    metrics.measure = timed_measure
     a, b = [], []
     for model in (with_data, without):
         model.step()
@@ -57,9 +57,9 @@ def run(buyers: int, steps: int) -> dict:
             t0 = time.process_time()
             model.step()
             out.append(time.process_time() - t0)
-    model_module.close_books = close_books
+    metrics.measure = measure
     ma, mb = median(a), median(b)
-    metrics_s = max(0.0, median(books[True][1:]) - median(books[False][1:]))
+    metrics_s = median(measured[1:])
     direct = metrics_s + median(inside[1:])
     return {
         "buyers": buyers, "suppliers": SUPPLIERS, "steps": steps,

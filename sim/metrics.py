@@ -63,7 +63,7 @@ MARKET_METRICS: tuple[str, ...] = ("mean_trust", "loyalty_order")
 
 
 class Columns:
-    """Column sums over a fixed mask, gathered once (issue 5).
+    """Column sums over a fixed mask, gathered once.
 
     The set entries of ``mask`` are found once; each :meth:`mean` then
     gathers them and sums per column with ``np.bincount``, in row order, in

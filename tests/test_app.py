@@ -57,7 +57,7 @@ def test_preset_loads_and_steps(lesson):
     assert model.lesson.key == lesson
     model.run_for(3)
     assert model.steps == 3
-    assert len(model.supplier_frame()) == 3 * len(model.supplier_list)
+    assert len(model.supplier_frame()) == (3 + 1) * len(model.supplier_list)  # steps 0..3
 
 
 def test_presets_differ_where_the_lesson_says():

@@ -45,7 +45,7 @@ def test_run_writes_the_four_result_files(tmp_path):
     for supplier in summary["suppliers"]:
         assert {"id", "strategy"} | SUMMARY_KEYS <= set(supplier)
     steps = pd.read_parquet(out / "steps.parquet")
-    assert len(steps) == 30 * 4  # one row per step × supplier
+    assert len(steps) == (30 + 1) * 4  # one row per step × supplier, step 0 included
     assert set(SUPPLIER_METRICS) <= set(steps.columns)
     assert "engine: agent" in (out / "config.yaml").read_text()
 
@@ -67,7 +67,7 @@ def test_api_summary_equals_summary_json(tmp_path):
     assert json.loads(json.dumps(model.summary())) == json.loads(
         (out / "summary.json").read_text())
     assert len(model.datacollector.get_agenttype_vars_dataframe(
-        next(iter(model.suppliers)).__class__)) == 30 * 4
+        next(iter(model.suppliers)).__class__)) == (30 + 1) * 4
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def test_collect_every_does_not_change_results_or_summary(engine):
     every = _run([*overrides, "collect_every=1"])
     tenth = _run([*overrides, "collect_every=10"])
     a, b = every.supplier_frame(), tenth.supplier_frame()
-    assert sorted(b["step"].unique()) == [10, 20, 30, 40]
+    assert sorted(b["step"].unique()) == [0, 10, 20, 30, 40]
     common = a[a["step"].isin(b["step"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(common, b, check_exact=True)
     assert json.dumps(every.summary()) == json.dumps(tenth.summary())

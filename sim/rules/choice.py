@@ -22,7 +22,7 @@ def utility(
     u = attraction - price_sensitivity * price
     if u.shape != np.shape(dependency) or u.dtype != np.result_type(u, dependency):
         return u + switching_weight * dependency + financial_weight * health
-    u += switching_weight * dependency  # in place, same order of operations (issue 5)
+    u += switching_weight * dependency  # in place, same order of operations
     u += financial_weight * health
     return u
 
@@ -41,7 +41,7 @@ def gumbel_scores(
     scores = beta * utility
     if scores.dtype != np.result_type(scores, gumbel) or scores.shape != gumbel.shape:
         return np.where(active, scores + gumbel, -np.inf)
-    scores += gumbel  # in place: one full-matrix temporary less (issue 5)
+    scores += gumbel  # in place: one full-matrix temporary less
     return np.where(active, scores, -np.inf)
 
 
@@ -57,7 +57,7 @@ def choice_probabilities(
     else:
         top = np.max(w, axis=-1, keepdims=True)
     top[~np.isfinite(top)] = 0.0
-    w -= top  # from here on in place (issue 5)
+    w -= top  # from here on in place
     np.exp(w, out=w)  # exp(−∞) = 0 on inactive ties
     total = w.sum(axis=-1, keepdims=True)
     np.divide(w, total, out=w, where=total > 0)

@@ -45,7 +45,7 @@ def _order_by_owner_and_priority(owner: np.ndarray, priority: np.ndarray) -> np.
     Sort by priority (descending), then stably by owner with 16-bit radix
     passes (low half, then high half of the owner index). Where an owner has
     two equal priorities the tiebreak would be needed: then this returns
-    None and the caller uses ``lexsort``. A speed path only (issue 5): when it
+    None and the caller uses ``lexsort``. A speed path only: when it
     returns an order, it is exactly the ``lexsort`` order.
     """
     if owner.min() < 0 or owner.max() >= 2**32 or not np.all(np.isfinite(priority)):

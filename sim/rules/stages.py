@@ -63,7 +63,7 @@ def promote_partner(
     shape = partner.shape
     eligible = eligible.reshape(-1, shape[-1])
     result = partner.reshape(-1, shape[-1]).copy()
-    # only buyers with an eligible supplier and no partner yet choose (issue 5: few rows)
+    # only buyers with an eligible supplier and no partner yet choose (few rows)
     rows = np.flatnonzero(eligible.any(axis=-1) & ~result.any(axis=-1))
     candidate = np.where(eligible[rows], attraction.reshape(-1, shape[-1])[rows], -np.inf)
     best = np.argmax(candidate, axis=-1)

@@ -42,7 +42,7 @@ def decay_toward(value: np.ndarray, rest: float, rate: float, mask: np.ndarray) 
 
     ``mask`` is a boolean array shaped like ``value`` or, for a C-contiguous
     ``value``, the flat indices of its set entries (``np.flatnonzero(mask)``),
-    so that one mask can serve several arrays (issue 5: a gather and a
+    so that one mask can serve several arrays (a gather and a
     scatter are ~10× cheaper than boolean-mask indexing or ``where=``).
     """
     if mask.dtype == bool and not value.flags.c_contiguous:

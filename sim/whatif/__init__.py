@@ -1,4 +1,4 @@
-"""What-if analysis for strategy teams (issue 6): their book of accounts, scenarios, a report.
+"""What-if analysis for strategy teams: their book of accounts, scenarios, a report.
 
 ``python -m sim.whatif accounts=examples/accounts.csv scenarios=[salesperson_leaves]``
 loads and checks the book (:mod:`sim.whatif.book`), starts the model from it

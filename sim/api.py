@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,14 +76,12 @@ def make_config(overrides: Sequence[str] = ()) -> Config:
     >>> cfg.strategy.assignment
     ['company_wide']
     """
-    from omegaconf import OmegaConf
-
     from sim.config import to_config
 
     plain = compose_plain(overrides)
     if plain is None:
         return to_config(compose_config(overrides))
-    return to_config(OmegaConf.create(plain))
+    return config_from_plain(plain)
 
 
 def model_config(
@@ -95,8 +95,6 @@ def model_config(
     as ``batch_run`` passes it) draws one, recorded in the config.
     """
     from dataclasses import asdict
-
-    from omegaconf import OmegaConf
 
     from sim.config import Config, ConfigError, to_config
 
@@ -120,7 +118,49 @@ def model_config(
     if plain is None:
         raise ConfigError(f"overrides {list(overrides)}: with a ready config only plain "
                           "'key=value' and 'group=option' overrides are allowed")
-    return to_config(OmegaConf.create(plain))
+    return config_from_plain(plain)
+
+
+def config_from_plain(plain: dict[str, Any]) -> Config:
+    """The validated :class:`~sim.config.Config` of a plain dict, as OmegaConf would build it.
+
+    Keys and types are checked first (one :class:`~sim.config.ConfigError`
+    naming the field), integers become floats where a number is expected,
+    then every value is validated.
+    """
+    from sim.config import Config, _check_plain, validate
+
+    _check_plain(plain, Config, "")
+    return validate(_dataclass(Config, plain))
+
+
+def _dataclass(tp: type, data: Mapping[str, Any]) -> Any:
+    """Build the dataclass ``tp`` (nested groups and lists of groups too) from checked data."""
+    from dataclasses import is_dataclass
+    from typing import get_args, get_origin
+
+    hints, values = _hints(tp), {}
+    for key, value in data.items():
+        hint = hints[key]
+        args = get_args(hint)
+        if is_dataclass(hint):
+            value = _dataclass(hint, value)
+        elif get_origin(hint) is list and args and is_dataclass(args[0]):
+            value = [_dataclass(args[0], item) for item in value]
+        elif isinstance(value, int) and not isinstance(value, bool) and (
+                hint is float or float in args):
+            value = float(value)
+        elif isinstance(value, list | dict):
+            value = type(value)(value)
+        values[key] = value
+    return tp(**values)
+
+
+@cache
+def _hints(tp: type) -> dict[str, Any]:
+    from typing import get_type_hints
+
+    return get_type_hints(tp)
 
 
 def draw_seed() -> int:
@@ -141,7 +181,6 @@ def compose_plain(
     With ``base`` (a config as a dict), only the groups named in
     ``overrides`` are merged into it, then the key overrides.
     """
-    from copy import deepcopy
     from dataclasses import asdict
 
     from sim.config import Config
@@ -160,7 +199,7 @@ def compose_plain(
             groups[key] = value
         else:
             assignments.append((key.split("."), value))
-    root = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text())
+    root = _yaml(CONFIG_DIR / "config.yaml")[0]
     if base is None:
         config = asdict(Config())
         chosen = {k: v for item in root["defaults"] if isinstance(item, dict)
@@ -170,9 +209,8 @@ def compose_plain(
         config = deepcopy(base)
         load = [(g, groups[g]) for g in GROUPS if g in groups]
     for group, option in load:
-        text = (CONFIG_DIR / group / f"{option}.yaml").read_text()
-        node = yaml.safe_load(text) or {}
-        _merge(config, node if "# @package _global_" in text else {group: node})
+        node, is_global = _yaml(CONFIG_DIR / group / f"{option}.yaml")
+        _merge(config, node if is_global else {group: node})
     if base is None:
         _merge(config, {k: v for k, v in root.items() if k not in ("defaults", "hydra")})
     for path, value in assignments:
@@ -208,6 +246,19 @@ def _parse(text: str) -> Any:
     if _WORD.fullmatch(text):
         return text
     return _HYDRA
+
+
+def _yaml(path: Path) -> tuple[dict[str, Any], bool]:
+    """A config file's content (a fresh copy) and whether it is in the global package."""
+    node, is_global = _read_yaml(path)
+    return deepcopy(node), is_global
+
+
+@cache
+def _read_yaml(path: Path) -> tuple[dict[str, Any], bool]:
+    text = path.read_text()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader) or {}, "# @package _global_" in text
 
 
 def _merge(into: dict[str, Any], node: Mapping[str, Any]) -> None:

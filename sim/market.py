@@ -217,6 +217,8 @@ class Market:
     failures: np.ndarray = field(default=None)  # type: ignore[assignment]  # serious, (N, M)
     policy: FirmTable | None = None  # the firms' policy arrays of this step (M1)
     purchases: Purchases | None = None  # the current buyer block's purchases
+    #: ((first row, end row, step), flat indices of that block's live ties) while tending
+    live: tuple[tuple[int, int, int], np.ndarray] | None = None
     #: market-wide outcomes of the last collected step (:data:`sim.metrics.MARKET_METRICS`)
     outcomes: dict[str, float] = field(default_factory=dict)
     #: the last DEPARTURE_LOG salesperson departures (step, salesperson, from, to, accounts)

@@ -382,12 +382,19 @@ def churn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     ends |= leaves
     li, s = np.nonzero(ends)
     t.dissolve(li + off, s)
+    market.live = None  # the live ties changed
 
 
-def _quiet(market: Market, rows: slice) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices (into the row block) of the live ties, and of those without contact now."""
-    live = np.flatnonzero(market.ties.active[rows])
-    return live, live[market.ties.last_contact[rows].reshape(-1)[live] < market.now]
+def _live(market: Market, rows: slice) -> np.ndarray:
+    """Flat indices (into the row block) of the block's live ties after this step's churn.
+
+    Found once per block and step (:func:`churn` is the last phase before
+    tending that ends ties) and kept in ``market.live`` with its key.
+    """
+    key = (rows.start, rows.stop, market.now)
+    if market.live is None or market.live[0] != key:
+        market.live = (key, np.flatnonzero(market.ties.active[rows]))
+    return market.live[1]
 
 
 def decay(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
@@ -397,7 +404,8 @@ def decay(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     commitment toward 0.
     """
     t, eps = market.ties, cfg.relationship.decay
-    _, quiet = _quiet(market, rows)
+    live = _live(market, rows)
+    quiet = live[t.last_contact[rows].reshape(-1)[live] < market.now]
     voice.decay_toward(t.trust[rows], cfg.relationship.initial_trust, eps, quiet)
     voice.decay_toward(t.loyalty_person[rows], 0.0, eps, quiet)
     voice.decay_toward(t.loyalty_firm[rows], 0.0, eps, quiet)
@@ -413,7 +421,7 @@ def word_of_mouth(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     if omega <= 0:
         return
     t = market.ties
-    live, _ = _quiet(market, rows)
+    live = _live(market, rows)
     everyone = rows.start == 0 and rows.stop == market.neighbours.shape[0]
     heard = (market.neighbours if everyone else market.neighbours[rows]) @ t.trust
     trust = t.trust[rows].reshape(-1)  # a view: row blocks are contiguous
@@ -431,7 +439,7 @@ def advance_stages(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     An inactive tie keeps its stage (awareness, never bought, or dissolution).
     """
     t, rel = market.ties, cfg.relationship
-    live = np.flatnonzero(t.active[rows])
+    live = _live(market, rows)
 
     def flat(a: np.ndarray) -> np.ndarray:
         return a[rows].reshape(-1)[live]
@@ -455,6 +463,7 @@ def reconsider(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     li, s = np.nonzero(closed)
     back = uniform[li, s] < cfg.relationship.reconsider_rate
     reopen(market, cfg.relationship, rng, li[back] + rows.start, s[back])
+    market.live = None  # the live ties changed
 
 
 # ------------------------------------------------------------------ firms' investments

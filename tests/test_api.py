@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
 
-from sim.api import CONFIG_DIR, GROUPS, compose_config, compose_plain, make_config
-from sim.config import to_config
+from sim.api import (
+    CONFIG_DIR,
+    GROUPS,
+    compose_config,
+    compose_plain,
+    config_from_plain,
+    make_config,
+)
+from sim.config import ConfigError, to_config
 
 OPTIONS = [f"{g}={p.stem}" for g in GROUPS for p in sorted((CONFIG_DIR / g).glob("*.yaml"))]
 CASES = [
@@ -26,7 +33,18 @@ CASES = [
 def test_plain_composition_equals_hydra(overrides):
     plain = compose_plain(overrides)
     assert plain is not None
-    assert to_config(OmegaConf.create(plain)) == to_config(compose_config(overrides))
+    # repr tells 1 from 1.0: the same values and the same types
+    assert repr(asdict(config_from_plain(plain))) == repr(asdict(to_config(
+        compose_config(overrides))))
+
+
+@pytest.mark.parametrize(("override", "field"), [
+    ("steps=abc", "steps"), ("market.n_buyer=5", "market.n_buyer"),
+    ("buyers.needs_breadth=2.5", "buyers.needs_breadth"),
+])
+def test_plain_composition_rejects_as_hydra_does(override, field):
+    with pytest.raises(ConfigError, match=field):
+        make_config([override])
 
 
 @pytest.mark.parametrize("overrides", [

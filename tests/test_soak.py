@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import soak
-from sim.model import DEPARTURE_LOG
+from sim.market import DEPARTURE_LOG
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ one-off ``cost`` (if any) to its supplier in that step's ledger (M14).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,7 +37,16 @@ def pick_salesperson(model: RelationshipModel, supplier: int, which: int) -> Sal
 
 
 def start_salesperson_leaves(model: RelationshipModel, e: EventConfig) -> None:
-    """A salesperson leaves for a competitor (``target``, -1 = a random rival) (M2, F2, L3)."""
+    """A salesperson leaves for a competitor (``target``, -1 = a random rival) (M2, F2, L3).
+
+    With ``duration`` d > 1 the accounts follow the person over d steps
+    instead of at once: of the person-bound loyalty ``Lp`` each account had
+    with the old firm, a share 1/d moves now and another 1/d at each of the
+    next d − 1 steps (:func:`start_accounts_follow`), so the old firm loses
+    the bond, and the new one gains ``portability`` of it, gradually. The
+    default d = 1 is the model's :meth:`~sim.model.RelationshipModel.salesperson_leaves`
+    unchanged: everything moves in the step of the departure.
+    """
     person = pick_salesperson(model, e.supplier, e.salesperson)
     if person is None:
         return
@@ -45,7 +55,46 @@ def start_salesperson_leaves(model: RelationshipModel, e: EventConfig) -> None:
         to = model.supplier_list[e.target]
     else:
         to = rivals[int(model.rng.integers(len(rivals)))] if rivals else None
+    gradual = e.duration > 1 and to is not None
+    if gradual:
+        accounts = np.flatnonzero(model.ties.owner[:, e.supplier] == person.index)
+        bond = model.ties.loyalty_person[accounts, e.supplier].copy()
     model.salesperson_leaves(person, to)
+    if gradual:
+        _follow_over_time(model, e, accounts, bond, to.index)
+
+
+@dataclass
+class AccountsFollow(EventConfig):
+    """One step of accounts following a departed salesperson: ``bond`` moves to ``to``."""
+
+    accounts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    bond: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    to: int = -1
+
+
+def _follow_over_time(model: RelationshipModel, e: EventConfig, accounts: np.ndarray,
+                      bond: np.ndarray, to: int) -> None:
+    """Undo all but 1/``duration`` of the move just made; schedule the rest, 1/d per step."""
+    t, part = model.ties, bond / e.duration
+    later = bond - part
+    t.loyalty_person[accounts, e.supplier] += later
+    t.loyalty_person[accounts, to] -= model.cfg.sales.portability * later
+    for step in range(e.t + 1, e.t + e.duration):
+        model.schedule.add(AccountsFollow(kind="accounts_follow", t=step, supplier=e.supplier,
+                                          accounts=accounts, bond=part, to=to))
+
+
+def start_accounts_follow(model: RelationshipModel, e: AccountsFollow) -> None:
+    """Move the next part of the departed salesperson's bond (see :func:`start_salesperson_leaves`).
+
+    At most the bond still held moves: ``m = min(Lp[old], bond)``,
+    ``Lp[old] −= m``, ``Lp[new] += portability·m`` (L3).
+    """
+    t = model.ties
+    moved = np.minimum(t.loyalty_person[e.accounts, e.supplier], e.bond)
+    t.loyalty_person[e.accounts, e.supplier] -= moved
+    t.loyalty_person[e.accounts, e.to] += model.cfg.sales.portability * moved
 
 
 def start_quality_failure(model: RelationshipModel, e: EventConfig) -> None:

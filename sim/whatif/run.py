@@ -37,12 +37,12 @@ FOLLOW_MONTHS = 6  # default months over which a departed salesperson's accounts
 
 #: Our costs by kind (M14, :func:`sim.rules.economics.supplier_costs`); they sum to ``cost``.
 COSTS: dict[str, str] = {
-    "cost_units": "goods delivered (unit cost × volume)",
-    "cost_sales_force": "sales force (salaries)",
-    "cost_coordination": "coordination overhead (κ × overhead × active accounts)",
-    "cost_contacts": "cross-functional and monitoring contacts",
-    "cost_investments": "dependency investments",
-    "cost_one_off": "one-off event costs",
+    "cost_units": "goods",  # unit cost × volume delivered
+    "cost_sales_force": "sales force",  # salaries
+    "cost_coordination": "coordination",  # κ × overhead per account × active accounts
+    "cost_contacts": "contacts",  # cross-functional and monitoring contacts
+    "cost_investments": "investments",  # dependency investments (M10)
+    "cost_one_off": "one-off",  # events' one-off costs (M15)
 }
 
 #: Per-seed outcomes for our firm, higher is better for each (label, unit).

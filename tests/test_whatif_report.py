@@ -34,7 +34,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_report_files(report: Path) -> None:
-    for name in ("report.html", "report.md", *IMAGES, "at_risk.csv", "outcomes.parquet", "steps.parquet", "accounts.parquet", "paired.parquet",
+    for name in ("report.html", "report.md", *IMAGES, "at_risk.csv", "outcomes.parquet",
+                 "steps.parquet", "accounts.parquet", "paired.parquet",
                  "manifest.json", "inputs/accounts.csv", "inputs/suppliers.yaml",
                  "inputs/scenarios.yaml", "inputs/config.yaml"):
         assert (report / name).is_file(), name

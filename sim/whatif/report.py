@@ -414,11 +414,12 @@ def surprises(table: pd.DataFrame, results: Results, currency: str) -> list[str]
         notes.append(
             f"{_label(scenario)}: profit rises by {_money(prof['difference'])} {currency} "
             f"[{_money(prof['ci_low'])}, {_money(prof['ci_high'])}] although revenue falls by "
-            f"{_money(-rev['difference'])} {currency}: the accounts and ties lost were costing "
-            f"more than they earned, so costs fell by more than revenue ({parts} {currency}). "
-            "The event is still bad for the business it leaves behind (fewer accounts, lower "
-            "share of wallet): it cuts loss-making ties, which a deliberate pruning of "
-            "unprofitable accounts would do without the damage.")
+            f"{_money(-rev['difference'])} {currency}: costs fell by more than revenue "
+            f"({parts} {currency}). The business the event drove away — and the coordination "
+            "and investments it no longer triggers — cost more than it earned: the event prunes "
+            "loss-making ties (see the overhead per account above). It is not good news: a "
+            "deliberate pruning of unprofitable ties would save the same without the damage to "
+            "trust and accounts retained.")
     return notes
 
 

@@ -333,7 +333,7 @@ def test_profit_up_while_revenue_down_is_explained() -> None:
     assert len(notes) == 1
     assert notes[0].startswith("quality failure: profit rises by 50 kEUR [")
     assert "although revenue falls by 100 kEUR" in notes[0]
-    assert "coordination -100, goods -50" in notes[0]
+    assert "coordination -100, goods -50 kEUR): fewer active ties carrying coordination" in notes[0]
     plain = _results([1000.0, 900.0], [100.0, 80.0], {})
     assert surprises(paired_table(plain), plain, "kEUR") == []
 

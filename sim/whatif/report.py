@@ -395,6 +395,19 @@ def cost_rows(results: Results, currency: str) -> list[dict[str, str]]:
     return rows
 
 
+#: Why a kind of cost falls after a harmful event, in plain words (M10, M14).
+WHY_COST_FALLS: dict[str, str] = {
+    "cost_units": "less volume delivered",
+    "cost_coordination": "fewer active ties carrying coordination overhead",
+    "cost_contacts": "fewer cross-functional and monitoring contacts",
+    "cost_investments": "fewer dependency investments — a firm invests only in ties at the "
+                        "expansion stage or beyond (M10), the event pushed ties back, and the "
+                        "dependency it no longer builds would pay off after the horizon",
+    "cost_sales_force": "fewer salaries",
+    "cost_one_off": "lower one-off costs",
+}
+
+
 def surprises(table: pd.DataFrame, results: Results, currency: str) -> list[str]:
     """Plain-words explanations of effects against intuition, with the numbers.
 
@@ -411,15 +424,15 @@ def surprises(table: pd.DataFrame, results: Results, currency: str) -> list[str]
                  for k in COSTS}
         top = sorted(drops, key=drops.get)[:3]
         parts = ", ".join(f"{COSTS[k]} {_money(drops[k])}" for k in top if drops[k] < 0)
+        why = "; ".join(WHY_COST_FALLS[k] for k in top if drops[k] < 0)
         notes.append(
             f"{_label(scenario)}: profit rises by {_money(prof['difference'])} {currency} "
             f"[{_money(prof['ci_low'])}, {_money(prof['ci_high'])}] although revenue falls by "
             f"{_money(-rev['difference'])} {currency}: costs fell by more than revenue "
-            f"({parts} {currency}). The business the event drove away — and the coordination "
-            "and investments it no longer triggers — cost more than it earned: the event prunes "
-            "loss-making ties (see the overhead per account above). It is not good news: a "
-            "deliberate pruning of unprofitable ties would save the same without the damage to "
-            "trust and accounts retained.")
+            f"({parts} {currency}): {why}. The business the event drove away cost more than it "
+            "earned within the horizon (see the overhead per account above). It is not good "
+            "news: pruning unprofitable ties deliberately would save the same without the "
+            "damage to trust and accounts retained.")
     return notes
 
 

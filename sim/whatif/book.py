@@ -184,7 +184,8 @@ def _number(path: Path, row: int, column: str, cell: Any, lo: float = -math.inf,
     except ValueError:
         hint = ""
         if _MONEY.search(text):
-            plain = re.sub(r"[^\d.\-]", "", text) if not decimal_comma else "12000"
+            digits = re.sub(r"[^\d.,\-]", "", text)
+            plain = digits.replace(".", "") if decimal_comma else digits.replace(",", "")
             hint = (f": write plain numbers without currency symbol or thousands separators, "
                     f"e.g. {plain or '12000'} (name the currency with currency=…)")
         raise BookError(path, row, column, f"{text!r} is not a number{hint}") from None

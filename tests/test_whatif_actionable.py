@@ -187,10 +187,13 @@ def test_scenario_files_name_salespeople(book, tmp_path: Path, crm: Path, capsys
     # a wrong id or index: one line naming it and the valid ones, exit 2, nothing written
     bad = tmp_path / "ghost.yaml"
     bad.write_text("events:\n  - {kind: salesperson_leaves, t: 2, salesperson: 7}\n")
-    for args in ([f"scenarios=[{bad}]"], ["leaver=zoe", "scenarios=[salesperson_leaves]"]):
+    for args in ([f"scenarios=[{bad}]"], ["leaver=zoe", "scenarios=[price_war]"]):
         assert main([f"accounts={crm}", f"out={tmp_path / 'out'}", *args]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("error: scenario ") and "'jürgen', 'anna'" in err, err
+        assert err.startswith(("error: scenario 'ghost', event 0 (salesperson_leaves): "
+                               "salesperson index 7: wir has 5 salespeople",
+                               "error: leaver=zoe: unknown salesperson 'zoe' of wir")), err
+        assert "'jürgen', 'anna', 'bruno', 'chen', 'dana'" in err, err
         assert not (tmp_path / "out").exists()
 
 

@@ -104,6 +104,10 @@ def scenario_configs(
     ``leaver`` and ``follow_months``: see the module doc.
     """
     fixed = book_overrides(book)
+    try:  # checked even when no scenario has someone leave
+        resolve_salesperson(book, leaver, 0.0)
+    except LeaverError as err:
+        raise ConfigError(f"leaver={leaver}: {err}") from None
     for override in overrides:
         key = override.split("=", 1)[0].lstrip("+~")
         if key in fixed:

@@ -10,6 +10,7 @@ one-off ``cost`` (if any) to its supplier in that step's ledger (M14).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from sim.market import Market
 
 Rng = np.random.Generator
-Handler = Callable[["Market", "Config", Rng, EventConfig], None]
+#: an event's start or end; a start may return follow-up events to schedule
+Handler = Callable[["Market", "Config", Rng, EventConfig], "list[EventConfig] | None"]
 
 
 def pick_salesperson(market: Market, supplier: int, which: int) -> int | None:
@@ -39,15 +41,67 @@ def pick_salesperson(market: Market, supplier: int, which: int) -> int | None:
     return int(people[int(np.argmax(counts))])
 
 
-def start_salesperson_leaves(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
-    """A salesperson leaves for a competitor (``target``, -1 = a random rival) (M2, F2, L3)."""
+def start_salesperson_leaves(
+    market: Market, cfg: Config, rng: Rng, e: EventConfig
+) -> list[EventConfig] | None:
+    """A salesperson leaves for a competitor (``target``, -1 = a random rival) (M2, F2, L3).
+
+    With ``duration`` d > 1 the accounts follow the person over d steps
+    instead of at once: of the person-bound loyalty ``Lp`` each account had
+    with the old firm, a share 1/d moves now and another 1/d at each of the
+    next d − 1 steps (:func:`start_accounts_follow`, returned as follow-up
+    events), so the old firm loses the bond, and the new one gains
+    ``portability`` of it, gradually. The default d = 1 is
+    :func:`sim.salesforce.leave` unchanged: everything moves in the step of
+    the departure.
+    """
     person = pick_salesperson(market, e.supplier, e.salesperson)
     if person is None:
-        return
+        return None
     rivals = [k for k in range(len(market.firms)) if k != e.supplier]
     random_rival = rivals[int(rng.integers(len(rivals)))] if e.target < 0 and rivals else None
     to = e.target if e.target >= 0 else random_rival
+    gradual = e.duration > 1 and to is not None
+    if gradual:
+        accounts = np.flatnonzero(market.ties.owner[:, e.supplier] == person)
+        bond = market.ties.loyalty_person[accounts, e.supplier].copy()
     leave(market, cfg, rng, person, to)
+    if not gradual:
+        return None
+    return _follow_over_time(market, cfg, e, accounts, bond, to)
+
+
+@dataclass
+class AccountsFollow(EventConfig):
+    """One step of accounts following a departed salesperson: ``bond`` moves to ``to``."""
+
+    accounts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    bond: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    to: int = -1
+
+
+def _follow_over_time(market: Market, cfg: Config, e: EventConfig, accounts: np.ndarray,
+                      bond: np.ndarray, to: int) -> list[EventConfig]:
+    """Undo all but 1/``duration`` of the move just made; the rest follows, 1/d per step."""
+    t, part = market.ties, bond / e.duration
+    later = bond - part
+    t.loyalty_person[accounts, e.supplier] += later
+    t.loyalty_person[accounts, to] -= cfg.sales.portability * later
+    return [AccountsFollow(kind="accounts_follow", t=step, supplier=e.supplier,
+                           accounts=accounts, bond=part, to=to)
+            for step in range(e.t + 1, e.t + e.duration)]
+
+
+def start_accounts_follow(market: Market, cfg: Config, rng: Rng, e: AccountsFollow) -> None:
+    """Move the next part of the departed salesperson's bond (see :func:`start_salesperson_leaves`).
+
+    At most the bond still held moves: ``m = min(Lp[old], bond)``,
+    ``Lp[old] −= m``, ``Lp[new] += portability·m`` (L3).
+    """
+    t = market.ties
+    moved = np.minimum(t.loyalty_person[e.accounts, e.supplier], e.bond)
+    t.loyalty_person[e.accounts, e.supplier] -= moved
+    t.loyalty_person[e.accounts, e.to] += cfg.sales.portability * moved
 
 
 def start_quality_failure(market: Market, cfg: Config, rng: Rng, e: EventConfig) -> None:
@@ -142,6 +196,7 @@ def start_invest_integration(market: Market, cfg: Config, rng: Rng, e: EventConf
 
 STARTS: dict[str, Handler] = {
     "salesperson_leaves": start_salesperson_leaves,
+    "accounts_follow": start_accounts_follow,
     "quality_failure": start_quality_failure,
     "price_war": start_price_war,
     "uncertainty_shock": start_uncertainty_shock,
@@ -184,5 +239,6 @@ class Schedule:
         for e in self.ends.get(market.now, []):
             ENDS[e.kind](market, cfg, rng, e)
         for e in self.starts.get(market.now, []):
-            STARTS[e.kind](market, cfg, rng, e)
+            for later in STARTS[e.kind](market, cfg, rng, e) or ():
+                self.add(later)
             market.ledger.one_off_cost[e.supplier] += e.cost

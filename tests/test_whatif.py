@@ -33,17 +33,20 @@ def test_example_book_loads(book) -> None:
     np.testing.assert_allclose(a[list(NEED_COLUMNS)].sum(axis=1), 1.0, atol=1e-9)
     assert set(a["current_supplier"]) <= set(book.supplier_ids)
     assert (a["annual_volume"] > 0).all() and a["adversarial"].dtype == bool
-    assert book.volume_unit == pytest.approx(a["annual_volume"].mean() / 12)
     # our_supplier puts that firm first (supplier 0 of the scenarios)
     assert load_book(ACCOUNTS, SUPPLIERS, "midway").supplier_ids[0] == "midway"
 
 
 def test_model_starts_from_the_book(book) -> None:
-    cfg = scenario_configs(book, [], horizon=5)["baseline"]
+    cfg = scenario_configs(book, [], horizon=5)["baseline"].cfg
     model = start_model(cfg, book)
     a, t = book.accounts, model.ties
     assert model.market.buyers.volume.shape == (200,)
-    assert float(model.market.buyers.volume.mean()) == pytest.approx(1.0, rel=1e-5)
+    # order size V/(12·p) in money units (mean V/(12·p)): mean 1, adversarial splitters raised
+    k = min(cfg.buyers.quotes, 4)
+    factor = np.where(a["adversarial"], np.maximum(1.0, a["share_of_wallet"] * k / 0.999), 1.0)
+    np.testing.assert_allclose(model.market.buyers.volume,
+                               a["annual_volume"] / a["annual_volume"].mean() * factor, rtol=1e-5)
     np.testing.assert_allclose(model.market.buyers.needs, a[list(NEED_COLUMNS)], atol=1e-6)
     current = a["current_supplier"].map({s: j for j, s in enumerate(book.supplier_ids)})
     rows = np.arange(len(a))

@@ -17,8 +17,10 @@ from sim.whatif.__main__ import main
 from tests.test_browser import ARGS, CHROMIUM, _need
 
 ROOT = Path(__file__).resolve().parents[1]
-HEADINGS = ("Scenario vs baseline", "Revenue over time", "Accounts most at risk",
-            "Person- vs firm-bound loyalty", "Definitions")
+HEADINGS = ("Scenario vs baseline", "Revenue over time", "Accounts at risk", "Who leaves",
+            "Where profit comes from", "Book vs model", "Person- vs firm-bound loyalty",
+            "Definitions")
+IMAGES = ("effects.png", "fan_chart.png", "warm_start.png", "loyalty.png")
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_report_files(report: Path) -> None:
-    for name in ("report.html", "report.md", "effects.png", "fan_chart.png", "loyalty.png",
-                 "outcomes.parquet", "steps.parquet", "accounts.parquet", "paired.parquet",
+    for name in ("report.html", "report.md", *IMAGES, "at_risk.csv", "outcomes.parquet",
+                 "steps.parquet", "accounts.parquet", "paired.parquet",
                  "manifest.json", "inputs/accounts.csv", "inputs/suppliers.yaml",
                  "inputs/scenarios.yaml", "inputs/config.yaml"):
         assert (report / name).is_file(), name
@@ -43,7 +45,7 @@ def test_report_files(report: Path) -> None:
     outcomes = pd.read_parquet(report / "outcomes.parquet")
     assert len(outcomes) == 9 and outcomes.notna().all().all()
     paired = pd.read_parquet(report / "paired.parquet")
-    assert len(paired) == 2 * 5 and paired["p_beats"].between(0, 1).all()
+    assert len(paired) == 2 * 6 and paired["p_beats"].between(0, 1).all()
     assert "t: 3" in (report / "inputs" / "scenarios.yaml").read_text()
 
 
@@ -51,12 +53,12 @@ def test_markdown_and_html_contents(report: Path) -> None:
     md = (report / "report.md").read_text()
     for heading in HEADINGS:
         assert f"## {heading}" in md
-    for image in ("effects.png", "fan_chart.png", "loyalty.png"):
+    for image in IMAGES:
         assert f"]({image})" in md
     page = (report / "report.html").read_text()
     # self-contained: no links to files or the network, images inline
     assert not re.search(r'(src|href)="(?!data:)', page)
-    assert page.count('src="data:image/png;base64,') == 3
+    assert page.count('src="data:image/png;base64,') == len(IMAGES)
     assert "P(beats baseline)" in page and "salesperson leaves" in page
 
 
@@ -79,14 +81,14 @@ def test_report_renders_in_chromium(report: Path) -> None:
             for heading in HEADINGS:
                 assert heading in h2
             images = page.locator("img")
-            assert images.count() == 3
-            for k in range(3):
+            assert images.count() == len(IMAGES)
+            for k in range(len(IMAGES)):
                 img = images.nth(k)
                 img.scroll_into_view_if_needed()
                 width = img.evaluate("i => i.complete ? i.naturalWidth : 0")
                 assert width > 300, img.get_attribute("alt")
                 assert img.is_visible()
-            assert page.locator("table.headline tbody tr").count() == 10
+            assert page.locator("table.headline tbody tr").count() == 12
             assert page.locator("table.risk tbody tr").count() > 0
         finally:
             browser.close()

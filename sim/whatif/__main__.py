@@ -9,11 +9,15 @@ Keys (Hydra-style ``key=value``; docs/whatif.md has the details):
 - ``seeds`` (30), ``horizon`` in months (36), ``jobs`` (processes, default all cores);
 - ``at``: month of each scenario's first event (12; ``none`` keeps the YAML's ``t``);
 - ``our_supplier``: our firm's id (default: the first supplier);
+- ``leaver``: who leaves in ``salesperson_leaves`` events that name nobody:
+  ``top_revenue`` (default), ``most_accounts`` or a salesperson id of the book;
+- ``follow_months``: months over which a departed salesperson's accounts follow (6);
+- ``currency``: label of the book's money in tables and charts (default ``money``);
 - ``out``: output folder (default ``results/whatif/<timestamp>``);
 - any dotted key (``sales.salary=0.6``) overrides the model's config.
 
 Bad input prints one line ``error: …`` on stderr, exits with status 2 and
-writes nothing.
+writes nothing. Fewer than 20 seeds prints a warning (and the report says so).
 """
 
 from __future__ import annotations
@@ -26,16 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
-from sim.config import ConfigError
-from sim.results import manifest, now, write_json, write_text
-from sim.whatif.book import BookError, load_book
-from sim.whatif.report import paired_table, write_report
-from sim.whatif.run import preset_names, run_whatif, scenario_configs
-
+MIN_SEEDS = 20  # below this, churn probabilities come in coarse steps: warn
 KEYS = ("accounts", "suppliers", "scenarios", "seeds", "horizon", "jobs", "at", "our_supplier",
-        "out")
+        "leaver", "follow_months", "currency", "out")
 
 
 class UsageError(ValueError):
@@ -44,8 +41,11 @@ class UsageError(ValueError):
 
 def parse(argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
     """Options from ``key=value`` arguments, and the dotted model overrides."""
+    from sim.whatif.run import FOLLOW_MONTHS, preset_names
+
     options: dict[str, Any] = {"seeds": 30, "horizon": 36, "jobs": os.cpu_count() or 1,
-                               "at": 12, "scenarios": preset_names()}
+                               "at": 12, "scenarios": preset_names(), "leaver": "top_revenue",
+                               "follow_months": FOLLOW_MONTHS, "currency": "money"}
     overrides = []
     for arg in argv:
         key, sep, value = arg.partition("=")
@@ -56,7 +56,7 @@ def parse(argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
         elif key not in KEYS:
             raise UsageError(f"unknown key {key!r}: expected one of {list(KEYS)} or a dotted "
                              "config key such as sales.salary")
-        elif key in ("seeds", "horizon", "jobs"):
+        elif key in ("seeds", "horizon", "jobs", "follow_months"):
             options[key] = _integer(key, value, 1)
         elif key == "at":
             options[key] = None if value.lower() in ("none", "null") else _integer(key, value, 1)
@@ -85,44 +85,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 0
+    from omegaconf import OmegaConf
+
+    from sim.config import ConfigError
+    from sim.results import manifest, now, write_json, write_text
+    from sim.whatif.book import BookError, load_book
+    from sim.whatif.report import paired_table, write_report
+    from sim.whatif.run import run_whatif, scenario_configs
+    from sim.whatif.start import money_unit
+
     started = now()
     try:
         options, overrides = parse(argv)
         book = load_book(options["accounts"], options.get("suppliers"),
                          options.get("our_supplier"))
         configs = scenario_configs(book, options["scenarios"], options["horizon"],
-                                   options["at"], overrides)
+                                   options["at"], overrides, options["leaver"],
+                                   options["follow_months"])
     except (UsageError, BookError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     out = Path(options.get("out") or Path("results") / "whatif" / stamp)
     seeds, horizon = options["seeds"], options["horizon"]
-    results = run_whatif(book, configs, seeds, options["jobs"])
-    events = {name: sorted({e.t for e in cfg.scenario.events}) for name, cfg in configs.items()}
-    report = write_report(out, results, book, seeds, horizon, events)
+    for note in book.notes:
+        print(f"read {note}", file=sys.stderr)
+    if seeds < MIN_SEEDS:
+        print(f"warning: {seeds} seeds are few: churn probabilities come in steps of "
+              f"{1 / seeds:.2g} and intervals are wide; use seeds={MIN_SEEDS} or more",
+              file=sys.stderr)
+    results = run_whatif(book, configs, seeds, options["jobs"], progress=True)
+    report = write_report(out, results, book, configs, seeds, horizon, options["currency"])
 
     inputs = out / "inputs"
     inputs.mkdir(exist_ok=True)
     for source in (book.accounts_path, book.suppliers_path):
         shutil.copyfile(source, inputs / source.name)
-    scenarios = {name: OmegaConf.to_container(OmegaConf.structured(cfg.scenario))
-                 for name, cfg in configs.items()}
+    scenarios = {name: OmegaConf.to_container(OmegaConf.structured(s.cfg.scenario))
+                 for name, s in configs.items()}
+    for name, s in configs.items():  # the book's leaving salespeople by id
+        for k, index in s.salespeople.items():
+            event = scenarios[name]["events"][k]
+            event["salesperson"] = book.suppliers[event["supplier"]].salespeople[index].id
     write_text(inputs / "scenarios.yaml", OmegaConf.to_yaml(scenarios))
-    write_text(inputs / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(
-        configs[results.scenarios[0]])))
+    base = configs[results.scenarios[0]].cfg
+    write_text(inputs / "config.yaml", OmegaConf.to_yaml(OmegaConf.structured(base)))
     write_json(out / "manifest.json", manifest(
         0, started, now(), seeds=list(range(seeds)), horizon_months=horizon,
         scenarios=results.scenarios, jobs=options["jobs"], our_supplier=book.our_supplier,
         accounts=str(book.accounts_path), suppliers=str(book.suppliers_path),
-        volume_unit=book.volume_unit, overrides=overrides,
+        money_unit=money_unit(book, base), currency=options["currency"],
+        leaver=options["leaver"], follow_months=options["follow_months"],
+        input_notes=list(book.notes), overrides=overrides,
     ))
 
     table = paired_table(results)
     for scenario, frame in table.groupby("scenario", sort=False):
         cells = frame.set_index("outcome")
         rev, kept = cells.loc["revenue"], cells.loc["accounts_retained"]
-        print(f"{scenario:>24}: Δ revenue {rev['difference']:+,.0f} "
+        print(f"{scenario:>24}: Δ revenue {rev['difference']:+,.0f} {options['currency']} "
               f"[{rev['ci_low']:+,.0f}, {rev['ci_high']:+,.0f}] P(beats)={rev['p_beats']:.2f}; "
               f"Δ accounts retained {kept['difference']:+.1f} "
               f"[{kept['ci_low']:+.1f}, {kept['ci_high']:+.1f}]")

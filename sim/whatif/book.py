@@ -10,6 +10,12 @@ Two files describe the market the what-if starts from (``docs/whatif.md``):
 - the **suppliers** YAML (a ``suppliers:`` list) or CSV: ``id``, ``strategy``,
   ``price``, capability per department and the salespeople's ids.
 
+CSV files are read as spreadsheets export them: comma-, semicolon- or
+tab-separated, decimal point or (in semicolon files) decimal comma, UTF-8
+(with or without a byte-order mark) or Windows-1252; :attr:`Book.notes`
+says what was detected. Other columns of the accounts file (``name``,
+``key_account``, ``region``, …) are carried through to the report.
+
 Any problem raises one :class:`BookError` naming the file, the row and the
 column. Rows are numbered as a spreadsheet shows them: row 1 is the header,
 row 2 the first account. In a suppliers YAML, row *k* is the *k*-th entry of
@@ -18,8 +24,11 @@ the ``suppliers`` list.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +65,11 @@ OPTIONAL: dict[str, float] = {
     "months_since_contact": 0,
 }
 SUPPLIER_KEYS: tuple[str, ...] = ("id", "strategy", "price", "salespeople")
+#: Accepted spellings of a ``key_account`` cell (case-insensitive; empty = no).
+YES: frozenset[str] = frozenset({"yes", "y", "true", "1", "x", "ja", "oui", "si", "sí"})
+NO: frozenset[str] = frozenset({"no", "n", "false", "0", "", "nein", "non"})
+_MONEY = re.compile(r"^[-+]?\s*[$€£¥]|[$€£¥]\s*$|^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_EURO_NUMBER = re.compile(r"^[-+]?\d{1,3}(\.\d{3})*(,\d+)?$|^[-+]?\d+(,\d+)?$")
 
 
 class BookError(ValueError):
@@ -103,6 +117,7 @@ class Book:
     suppliers: tuple[SupplierRecord, ...]
     accounts_path: Path
     suppliers_path: Path
+    notes: tuple[str, ...] = field(default=())  # how each file was read (encoding, separator)
 
     @property
     def our_supplier(self) -> str:
@@ -113,16 +128,6 @@ class Book:
     def supplier_ids(self) -> list[str]:
         """Supplier ids in model order (column j of the tie arrays)."""
         return [s.id for s in self.suppliers]
-
-    @property
-    def volume_unit(self) -> float:
-        """Monthly volume of the mean account: one model unit of volume and money.
-
-        One model step is one month; an account buys ``annual_volume/12`` per
-        step, divided by this unit so that the mean account buys 1, the scale
-        the model's costs (salary, overhead) are calibrated to.
-        """
-        return float(self.accounts["annual_volume"].mean()) / 12.0
 
 
 def default_suppliers_path(accounts: Path) -> Path:
@@ -137,8 +142,16 @@ def load_book(
 ) -> Book:
     """Read and check both files; ``our_supplier`` (default: the first supplier) comes first."""
     accounts = Path(accounts)
+    if not accounts.is_file():
+        raise BookError(accounts, None, None, "no such accounts file")
     suppliers = Path(suppliers) if suppliers is not None else default_suppliers_path(accounts)
-    records = read_suppliers(suppliers)
+    if not suppliers.is_file():
+        hint = "" if suppliers.suffix.lower() == ".csv" else (
+            " (the suppliers file: by default suppliers.yaml beside the accounts file; "
+            "give another with suppliers=FILE)")
+        raise BookError(suppliers, None, None, f"no such suppliers file{hint}")
+    notes: list[str] = []
+    records = read_suppliers(suppliers, notes)
     ids = [r.id for r in records]
     if our_supplier is not None:
         if str(our_supplier) not in ids:
@@ -146,23 +159,36 @@ def load_book(
                             f"our_supplier={our_supplier!r} is not a supplier here: {ids}")
         k = ids.index(str(our_supplier))
         records = [records[k], *records[:k], *records[k + 1:]]
-    table = read_accounts(accounts, records)
-    return Book(table, tuple(records), accounts, suppliers)
+    table = read_accounts(accounts, records, notes)
+    return Book(table, tuple(records), accounts, suppliers, tuple(notes))
 
 
 # ---------------------------------------------------------------- cells
 
 
 def _number(path: Path, row: int, column: str, cell: Any, lo: float = -math.inf,
-            hi: float = math.inf, *, integer: bool = False, positive: bool = False) -> float:
-    """A finite number in [lo, hi] (``positive``: > 0) from a cell, or a :class:`BookError`."""
+            hi: float = math.inf, *, integer: bool = False, positive: bool = False,
+            decimal_comma: bool = False) -> float:
+    """A finite number in [lo, hi] (``positive``: > 0) from a cell, or a :class:`BookError`.
+
+    With ``decimal_comma`` (a semicolon-separated export), ``1.234,5`` reads as 1234.5.
+    A currency symbol or thousands separators (``$12,000``) are refused with a hint.
+    """
     text = str(cell).strip() if cell is not None else ""
     if text == "":
         raise BookError(path, row, column, "empty: expected a number")
+    if decimal_comma and _EURO_NUMBER.match(text):
+        text = text.replace(".", "").replace(",", ".")
     try:
         value = float(text)
     except ValueError:
-        raise BookError(path, row, column, f"{text!r} is not a number") from None
+        hint = ""
+        if _MONEY.search(text):
+            digits = re.sub(r"[^\d.,\-]", "", text)
+            plain = digits.replace(".", "") if decimal_comma else digits.replace(",", "")
+            hint = (f": write plain numbers without currency symbol or thousands separators, "
+                    f"e.g. {plain or '12000'} (name the currency with currency=…)")
+        raise BookError(path, row, column, f"{text!r} is not a number{hint}") from None
     if not math.isfinite(value):
         raise BookError(path, row, column, f"{text!r} is not a finite number")
     if integer and value != int(value):
@@ -180,35 +206,83 @@ def _number(path: Path, row: int, column: str, cell: Any, lo: float = -math.inf,
     return value
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """All cells as stripped strings; the index is the spreadsheet row (header = row 1)."""
+def _decode(path: Path) -> tuple[str, str]:
+    """The file's text and its encoding's name: UTF-8 (with or without BOM) or Windows-1252."""
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "UTF-8 with BOM"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as err:
+        raise BookError(path, None, None, "neither UTF-8 nor Windows-1252 text "
+                                          f"(byte {data[err.start]:#04x} at {err.start})") from None
+
+
+def _separator(header: str) -> str:
+    """The most frequent of ``,``, ``;`` and tab in the header line (``,`` on a tie)."""
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda sep: (counts[sep], sep == ","))
+
+
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _read_csv(path: Path, required: tuple[str, ...], notes: list[str] | None = None
+              ) -> tuple[pd.DataFrame, bool]:
+    """All cells as stripped strings, and whether numbers use a decimal comma.
+
+    The index is the spreadsheet row (header = row 1). The encoding and the
+    separator are detected (see the module doc) and noted in ``notes``.
+    """
     if not path.is_file():
         raise BookError(path, None, None, "no such file")
+    text, encoding = _decode(path)
+    sep = _separator(text.split("\n", 1)[0])
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL)
     except pd.errors.EmptyDataError:
         raise BookError(path, 1, required[0],
                         f"the file is empty: expected a header with {list(required)}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise BookError(path, None, None, f"not a readable CSV file: {err}") from None
+    except pd.errors.ParserError as err:
+        raise BookError(path, None, None, f"not a readable CSV file ({SEPARATOR_NAMES[sep]}-"
+                                          f"separated, {encoding}): {err}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.apply(lambda col: col.str.strip())
     frame.index = frame.index + 2
     frame = frame[(frame != "").any(axis=1)]  # blank lines
     for column in required:
         if column not in frame.columns:
-            raise BookError(path, 1, column, f"missing column {column!r} in the header")
+            raise BookError(path, 1, column, f"missing column {column!r} in the header "
+                                             f"(read as {SEPARATOR_NAMES[sep]}-separated)")
     if frame.empty:
         raise BookError(path, 2, required[0], "no rows below the header")
-    return frame
+    decimal_comma = sep == ";" and bool(
+        frame.apply(lambda col: col.str.fullmatch(r"[-+]?\d+,\d+")).to_numpy().any())
+    frame.attrs["sep"] = sep
+    if notes is not None:
+        notes.append(f"{path.name}: {encoding}, {SEPARATOR_NAMES[sep]}-separated, "
+                     f"decimal {'comma' if decimal_comma else 'point'}")
+    return frame, decimal_comma
 
 
 # ---------------------------------------------------------------- accounts
 
 
-def read_accounts(path: Path, suppliers: list[SupplierRecord]) -> pd.DataFrame:
-    """The accounts table, typed and checked against the suppliers (see module doc)."""
-    frame = _read_csv(path, REQUIRED)
+def read_accounts(path: Path, suppliers: list[SupplierRecord],
+                  notes: list[str] | None = None) -> pd.DataFrame:
+    """The accounts table, typed and checked against the suppliers (see module doc).
+
+    ``key_account`` (when given) becomes a bool; other unknown columns are
+    kept as text after the typed ones.
+    """
+    frame, comma = _read_csv(path, REQUIRED, notes)
+    known = {*REQUIRED, *OPTIONAL, *NEED_COLUMNS, "needs_profile", "key_account"}
+    extra = [c for c in frame.columns if c not in known and not c.startswith("need_")]
     has_profile = "needs_profile" in frame.columns
     weights = [c for c in frame.columns if c.startswith("need_")]
     if not has_profile and not weights:
@@ -219,7 +293,7 @@ def read_accounts(path: Path, suppliers: list[SupplierRecord]) -> pd.DataFrame:
         if column not in NEED_COLUMNS:
             raise BookError(path, 1, column, f"unknown department: expected {list(NEED_COLUMNS)}")
     people = {p.id: s.id for s in suppliers for p in s.salespeople}
-    known = [s.id for s in suppliers]
+    firms = [s.id for s in suppliers]
     seen: dict[str, int] = {}
     rows = []
     for row, cells in frame.iterrows():
@@ -230,19 +304,22 @@ def read_accounts(path: Path, suppliers: list[SupplierRecord]) -> pd.DataFrame:
             raise BookError(path, row, "account_id",
                             f"duplicate account id {account!r} (first in row {seen[account]})")
         seen[account] = row
-        volume = _number(path, row, "annual_volume", cells["annual_volume"], positive=True)
-        needs = _needs(path, row, cells, has_profile, weights)
+        volume = _number(path, row, "annual_volume", cells["annual_volume"], positive=True,
+                         decimal_comma=comma)
+        needs = _needs(path, row, cells, has_profile, weights, comma)
         stance = cells["stance"].lower()
         if stance not in STANCES:
             raise BookError(path, row, "stance", f"{cells['stance']!r}: expected one of "
                                                  f"{list(STANCES)}")
         supplier = cells["current_supplier"]
-        if supplier not in known:
+        if supplier not in firms:
             raise BookError(path, row, "current_supplier",
-                            f"unknown supplier {supplier!r}: the suppliers file has {known}")
+                            f"unknown supplier {supplier!r}: the suppliers file has {firms}")
         person = cells["salesperson_id"]
         if person != "" and person not in people:
-            raise BookError(path, row, "salesperson_id", f"unknown salesperson {person!r}")
+            raise BookError(path, row, "salesperson_id",
+                            f"unknown salesperson {person!r}: {supplier!r} has "
+                            f"{[p for p, firm in people.items() if firm == supplier]}")
         if person != "" and people[person] != supplier:
             raise BookError(path, row, "salesperson_id",
                             f"{person!r} sells for {people[person]!r}, not for the current "
@@ -252,16 +329,24 @@ def read_accounts(path: Path, suppliers: list[SupplierRecord]) -> pd.DataFrame:
             cell = cells.get(column, "")
             whole = column in ("tenure_months", "months_since_contact")
             optional[column] = default if cell == "" else _number(
-                path, row, column, cell, 0.0, math.inf if whole else 1.0, integer=whole)
+                path, row, column, cell, 0.0, math.inf if whole else 1.0, integer=whole,
+                decimal_comma=comma)
+        if "key_account" in frame.columns:
+            flag = cells["key_account"].lower()
+            if flag not in YES | NO:
+                raise BookError(path, row, "key_account", f"{cells['key_account']!r}: expected "
+                                                          "yes/no (also true/false, 1/0, x/empty)")
+            optional["key_account"] = flag in YES
         rows.append({"account_id": account, "annual_volume": volume, **needs,
                      "adversarial": stance == "adversarial", "current_supplier": supplier,
-                     "salesperson_id": person, **optional})
+                     "salesperson_id": person, **optional,
+                     **{c: cells[c] for c in extra}})
     table = pd.DataFrame(rows)
     return table.astype({"tenure_months": np.int64, "months_since_contact": np.int64})
 
 
 def _needs(path: Path, row: int, cells: pd.Series, has_profile: bool,
-           weights: list[str]) -> dict[str, float]:
+           weights: list[str], comma: bool = False) -> dict[str, float]:
     """The row's ``need_<department>`` weights: from its profile, else its weight columns."""
     profile = cells["needs_profile"] if has_profile else ""
     if profile != "":
@@ -274,7 +359,8 @@ def _needs(path: Path, row: int, cells: pd.Series, has_profile: bool,
     needs = {c: 0.0 for c in NEED_COLUMNS}
     for column in weights:
         if cells[column] != "":
-            needs[column] = _number(path, row, column, cells[column], 0.0, 1.0)
+            needs[column] = _number(path, row, column, cells[column], 0.0, 1.0,
+                                    decimal_comma=comma)
     total = sum(needs.values())
     if abs(total - 1.0) > NEEDS_TOLERANCE:
         raise BookError(path, row, ", ".join(weights),
@@ -285,16 +371,21 @@ def _needs(path: Path, row: int, cells: pd.Series, has_profile: bool,
 # ---------------------------------------------------------------- suppliers
 
 
-def read_suppliers(path: Path) -> list[SupplierRecord]:
+def read_suppliers(path: Path, notes: list[str] | None = None) -> list[SupplierRecord]:
     """The suppliers of a YAML (``suppliers:`` list) or CSV file, checked (see module doc)."""
     if path.suffix.lower() == ".csv":
-        frame = _read_csv(path, ("id", "strategy", "price", "salespeople"))
+        frame, comma = _read_csv(path, ("id", "strategy", "price", "salespeople"), notes)
+        numeric = ["price", *(c for c in frame.columns if c.startswith("capability_"))]
+        if comma:
+            frame[numeric] = frame[numeric].apply(lambda col: col.str.replace(",", "."))
+        # salespeople: "a;b" in a comma file; "a|b", "a b" or "a, b" in a semicolon file
+        staff = r"\s*\|\s*|\s+|,(?!\d)" if frame.attrs["sep"] == ";" else r"\s*;\s*"
         entries = []
         for row, cells in frame.iterrows():
             entry: dict[str, Any] = {k: cells[k] for k in SUPPLIER_KEYS}
             entry["capability"] = {c.removeprefix("capability_"): cells[c] for c in frame.columns
                                    if c.startswith("capability_") and cells[c] != ""}
-            entry["salespeople"] = [p for p in cells["salespeople"].split(";") if p.strip()]
+            entry["salespeople"] = [p for p in re.split(staff, cells["salespeople"]) if p.strip()]
             entries.append((row, entry))
     else:
         entries = list(enumerate(_yaml_entries(path), start=1))
@@ -311,9 +402,10 @@ def read_suppliers(path: Path) -> list[SupplierRecord]:
 def _yaml_entries(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise BookError(path, None, None, "no such file")
+    text, _ = _decode(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
         raise BookError(path, None, None, f"not a readable YAML file: {err}") from None
     entries = data.get("suppliers") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:

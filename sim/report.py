@@ -312,8 +312,7 @@ def step_bands(root: Path, runs: pd.DataFrame, outcomes: Sequence[str],
             [key for key in outcomes if key in frame]].mean()
         sums = pd.concat({"sum": per_run, "sq": per_run**2, "n": per_run.notna().astype(int)},
                          axis=1)
-        parts.append(sums.assign(level=labels[path.parent.name]).set_index("level",
-                                                                           append=True))
+        parts.append(pd.concat([sums], keys=[labels[path.parent.name]], names=["level"]))
         if len(parts) >= 256:  # fold the running sums: memory stays per step, not per run
             parts = [pd.concat(parts).groupby(level=[0, 1, 2], dropna=False).sum()]
     if not parts:

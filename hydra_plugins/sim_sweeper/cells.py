@@ -51,8 +51,9 @@ ConfigStore.instance().store(group="hydra/sweeper", name="cells", node=CellsSwee
                              provider="buyer-seller-sim")
 
 
-class Interrupted(Exception):
-    """SIGTERM reached the launching process."""
+class Interrupted(BaseException):
+    """SIGTERM reached the launching process (a BaseException, like KeyboardInterrupt: Hydra's
+    run_job must not record it as a failure of the job it interrupts)."""
 
 
 class CellsSweeper(BasicSweeper):

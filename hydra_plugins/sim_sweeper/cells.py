@@ -22,6 +22,7 @@ Options: ``hydra.sweeper.runs_per_task`` (default 1) and ``hydra.sweeper.max_arr
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,19 +171,47 @@ def _launch_submitit(launcher: Any, folder: Path, chunk: list[str],
     jobs = executor.map_array(launcher, *zip(*args, strict=True))
     tasks.record_jobs(folder, chunk, [j.job_id for j in jobs],
                       "slurm" if launcher._EXECUTOR == "slurm" else launcher._EXECUTOR)
-    results: list[JobReturn | BaseException] = []
     try:
-        for job in jobs:
-            try:
-                results.append(job.results()[0])
-            except Exception as err:  # UncompletedJobError: cancelled, timed out, node lost
-                results.append(err)
+        return _wait(jobs, slurm=launcher._EXECUTOR == "slurm")
     except BaseException:
         for job in jobs:
             if not job.done():
                 job.cancel(check=False)
         raise
-    return results
+
+
+#: Seconds a SLURM job may be unknown to ``squeue`` without a result before it counts as lost.
+GONE_AFTER = 30.0
+
+
+def _wait(jobs: list[Any], slurm: bool) -> list[JobReturn | BaseException]:
+    """Each submitit job's result, or the error that ended it.
+
+    submitit waits forever for an array task that was cancelled before it started
+    (``sacct`` never lists it); here a SLURM job that ``squeue`` no longer lists and that
+    left no result for :data:`GONE_AFTER` seconds is lost.
+    """
+    results: dict[int, JobReturn | BaseException] = {}
+    gone: dict[int, float] = {}
+    while len(results) < len(jobs):
+        waiting = [k for k in range(len(jobs)) if k not in results]
+        active = tasks.slurm_active([jobs[k].job_id for k in waiting]) if slurm else set()
+        for k in waiting:
+            job = jobs[k]
+            if job.done():
+                try:
+                    results[k] = job.results()[0]
+                except Exception as err:  # UncompletedJobError: cancelled, timed out, node lost
+                    results[k] = err
+            elif slurm and job.job_id not in active:
+                gone.setdefault(k, time.monotonic())
+                if time.monotonic() - gone[k] > GONE_AFTER:
+                    results[k] = RuntimeError(f"SLURM job {job.job_id} ended without a result "
+                                              f"(state {job.state}): cancelled before it ran?")
+            else:
+                gone.pop(k, None)
+        time.sleep(1.0 if len(results) < len(jobs) else 0)
+    return [results[k] for k in range(len(jobs))]
 
 
 def _raise_interrupted(signum: int, frame: Any) -> None:

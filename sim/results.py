@@ -18,6 +18,7 @@ one dataset: ``pyarrow.dataset.dataset(steps_files(sweep))``,
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -92,8 +93,13 @@ def write_json(path: Path, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The project's current git commit, with ``-dirty`` if the tree has changes."""
+    """The project's current git commit, with ``-dirty`` if the tree has changes.
+
+    Asked once per process (two ``git`` calls): a task of many runs, and the launching
+    process of a sweep, record the commit they started from.
+    """
     root = Path(__file__).resolve().parents[1]
     try:
         sha = subprocess.run(
@@ -109,7 +115,12 @@ def git_commit() -> str | None:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the packages the results depend on."""
+    """Versions of Python and the packages the results depend on (looked up once per process)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:

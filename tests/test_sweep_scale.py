@@ -20,7 +20,7 @@ import pytest
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-from sim import load_results, sweep
+from sim import load_results, sweep, tasks
 from sim.results import COUNTS, UNITS, steps_files
 from sim.tasks import TASKS, run_name
 
@@ -189,3 +189,27 @@ def test_sigterm_marks_the_sweep_interrupted_with_the_command_to_resume(tmp_path
         again = sim(*args, cwd=tmp_path)
         assert again.returncode == 0, again.stderr
         assert json.loads((folder / "sweep.json").read_text())["status"] == "complete"
+
+
+def test_tasks_hold_runs_per_task_runs_and_reject_zero():
+    runs = tasks.plan([[f"seed={s}"] for s in range(7)])
+    assert [len(b) for b in tasks.batches(runs, 3)] == [3, 3, 1]
+    assert [r for b in tasks.batches(runs, 3) for r in b] == runs
+    with pytest.raises(ValueError, match=r"runs_per_task=0 .*expected an integer >= 1"):
+        tasks.batches(runs, 0)
+
+
+def test_runs_of_a_task_still_queued_in_slurm_are_not_launched_again(tmp_path, monkeypatch):
+    runs = tasks.plan([[f"seed={s}"] for s in range(6)])
+    names = tasks.write_tasks(tmp_path, 1, tasks.batches(runs, 2))
+    tasks.record_jobs(tmp_path, names, ["41_0", "41_1", "41_2"], "slurm")
+    asked: list[list[str]] = []
+
+    def squeue(job_ids):
+        asked.append(sorted(job_ids))
+        return {"41_1"}  # still pending or running; 41_0 and 41_2 are gone
+
+    monkeypatch.setattr(tasks, "slurm_active", squeue)
+    todo, busy = tasks.pending(tmp_path, runs)
+    assert asked == [["41_0", "41_1", "41_2"]]
+    assert busy == runs[2:4] and todo == runs[:2] + runs[4:]

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,18 +110,24 @@ def efficiency(args: argparse.Namespace) -> None:
 
 
 def synthetic_runs(folder: Path, runs: int, steps: int = 150) -> None:
-    """``runs`` complete run folders with default-size steps tables (one real run, copied
-    with new seeds): as many files, rows and bytes as a real sweep, in minutes."""
+    """``runs`` complete run folders: one real run at 1,000 buyers x ``steps`` steps, its
+    files copied (byte for byte: the same rows and sizes as a real sweep) with a manifest
+    of its own seed per folder. Minutes instead of hours of simulation."""
     from sim import RelationshipModel, make_config
-    from sim.results import manifest, now, write_run
+    from sim.results import manifest, now, write_json, write_run
 
-    cfg = make_config(["market.n_buyers=200", f"steps={steps}"])
+    cfg = make_config(["market.n_buyers=1000", f"steps={steps}"])
     model = RelationshipModel(cfg)
     model.run_for(steps)
-    frame, summary = model.supplier_frame(), model.summary()
-    for seed in range(runs):
-        write_run(folder / f"{seed:010d}", "seed: 0\n", frame, summary,
-                  manifest(seed, now(), now(), overrides=[f"seed={seed}"]))
+    first = folder / f"{0:010d}"
+    write_run(first, "seed: 0\n", model.supplier_frame(), model.summary(),
+              manifest(0, now(), now(), overrides=["seed=0"]))
+    for seed in range(1, runs):
+        run = folder / f"{seed:010d}"
+        run.mkdir()
+        for name in ("config.yaml", "steps.parquet", "summary.json"):
+            shutil.copyfile(first / name, run / name)
+        write_json(run / "manifest.json", manifest(seed, now(), now(), overrides=[f"seed={seed}"]))
 
 
 def poll(args: argparse.Namespace) -> None:

@@ -211,7 +211,7 @@ _callbacks: list[SweepCallback] = []
 _lost: dict[str, str] = {}
 
 
-def watch(runs: Sequence[tasks.Run], busy: Sequence[tasks.Run]) -> None:
+def watch(runs: Sequence[tasks.Run]) -> None:
     """The sweeper's plan: the progress bar polls only these runs."""
     for progress in _progress:
         progress.watch([run.name for run in runs])

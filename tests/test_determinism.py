@@ -27,6 +27,7 @@ import pytest
 
 from sim import RelationshipModel, make_config
 from sim.network import word_of_mouth_graph
+from sim.tasks import run_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["market.n_buyers=120", "steps=40", "scenario=price_war", "scenario.events.0.t=20"]
@@ -67,9 +68,12 @@ def test_alone_one_job_and_two_job_sweeps_give_identical_files(tmp_path):
     for seed in (3, 4):
         alone = tmp_path / f"alone{seed}"
         for jobs in (1, 2):
-            (run,) = (tmp_path / f"jobs{jobs}").glob(f"*seed={seed}*")
-            for name in ("summary.json", "steps.parquet"):
-                assert (run / name).read_bytes() == (alone / name).read_bytes(), (jobs, name)
+            run = tmp_path / f"jobs{jobs}" / run_name([f"seed={seed}", *SMALL])
+            assert (run / "summary.json").read_bytes() == (alone / "summary.json").read_bytes()
+            # the same rows; only the run column differs: the run's folder name
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(run / "steps.parquet").drop(columns="run"),
+                pd.read_parquet(alone / "steps.parquet").drop(columns="run"))
 
 
 def test_cli_runs_are_byte_identical_whatever_the_global_state(tmp_path):

@@ -89,7 +89,7 @@ class CellsSweeper(BasicSweeper):
         OmegaConf.save(self.config, folder / "multirun.yaml")
         runs = tasks.plan(jobs)
         todo, busy = tasks.pending(folder, runs)
-        sweep.watch(runs, busy)
+        sweep.watch(runs)
         if busy:
             print(f"{len(busy)} runs are still queued or running in SLURM jobs of an earlier "
                   "attempt: not submitted again", file=sys.stderr)

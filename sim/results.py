@@ -25,9 +25,10 @@ import platform
 import subprocess
 import sys
 import tempfile
+import typing
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import fields, is_dataclass
+from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -180,7 +181,8 @@ def steps_table(steps: pd.DataFrame, run: str, seed: int, params: dict[str, Any]
     front = {"run": pa.array([run] * len(frame), pa.string()),
              "seed": pa.array([seed] * len(frame), pa.int64())}
     for key, value in params.items():
-        front[key] = pa.array([value] * len(frame), param_type(key, value))
+        if key not in frame:  # a group choice named like a column (strategy=…): the column wins
+            front[key] = pa.array([value] * len(frame), param_type(key, value))
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for k, (name, column) in enumerate(front.items()):
         table = table.add_column(k, name, column)
@@ -209,10 +211,7 @@ def _declared(key: str) -> type | None:
 
     node: Any = Config
     for part in key.split("."):
-        hints = {f.name: f.type for f in fields(node)} if is_dataclass(node) else {}
-        node = hints.get(part)
-        if isinstance(node, str):
-            node = {"int": int, "float": float, "bool": bool, "str": str}.get(node)
+        node = typing.get_type_hints(node).get(part) if is_dataclass(node) else None
     return node if isinstance(node, type) else None
 
 

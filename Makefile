@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
-.PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots bench bench-quick bench-compare whatif soak
+.PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots \
+  bench bench-quick bench-compare bench-scale slurm whatif soak
 
 venv: $(STAMP)
 
@@ -25,7 +26,9 @@ run: venv
 	  market.n_buyers=1000 steps=150 hydra/job_logging=none hydra/hydra_logging=none
 	@cat $(RUN_DIR)/report.md
 
-# On CI (CI=true) the slow validation runs join the suite (about 3 more minutes).
+# On CI (CI=true) the slow validation runs join the suite (about 3 more minutes), and so do
+# the cluster tests (tests/cluster/): local Dask and Ray clusters, and, as root, a
+# single-node SLURM cluster that the test starts with tests/cluster/slurm_up.sh.
 PYTEST_MARKS := $(if $(filter true,$(CI)),-m "slow or not slow",)
 
 test: venv browser
@@ -91,6 +94,18 @@ bench: venv
 	$(PY) -m benchmarks.bench_collection
 	$(PY) -m benchmarks.bench_scaling --figure benchmarks/scaling.png
 	$(PY) -m benchmarks.bench_sweep
+
+# Issue 19: sweep efficiency per launcher (200 default-size runs each; SLURM needs `make slurm`),
+# the progress poll and the report's peak memory at 10,000 runs. JSON in benchmarks/results/.
+bench-scale: venv
+	$(PY) -m benchmarks.bench_scale poll
+	$(PY) -m benchmarks.bench_scale report
+	$(PY) -m benchmarks.bench_scale efficiency
+
+# A single-node SLURM cluster on this machine (root; apt installs slurm-wlm, munge, slurmdbd,
+# MariaDB), for hydra/launcher=submitit_slurm by hand: see docs/cluster.md.
+slurm:
+	bash tests/cluster/slurm_up.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -38,10 +38,14 @@ from scipy import stats  # noqa: E402
 from sim import experiments  # noqa: E402
 from sim.metrics import MARKET_METRICS, SUPPLIER_METRICS  # noqa: E402
 from sim.results import (  # noqa: E402
+    STEPS,
     ResultsError,
+    ResultsWarning,
     atomic_write,
     load_results,
     load_steps,
+    read_parquet,
+    steps_files,
     write_text,
 )
 
@@ -114,8 +118,9 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> None:
-    """Bars with 95% CIs for the key outcomes, and time series with bands over runs."""
+def comparison_figure(table: pd.DataFrame, bands: pd.DataFrame, path: Path) -> None:
+    """Bars with 95% CIs for the key outcomes, and time series with bands over runs
+    (``bands``: :func:`step_bands`)."""
     strategies = sorted(table["strategy"].unique())
     colors = dict(zip(strategies, plt.cm.tab10.colors, strict=False))
     bars = ["market_share", "share_of_wallet", "profit", "mean_trust", "person_bound_share",
@@ -123,10 +128,11 @@ def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> N
     series = [("market_share", "Market share per supplier"), ("mean_trust", "Mean trust"),
               ("loyalty_person", "Loyalty to the salesperson"),
               ("loyalty_firm", "Loyalty to the firm"), ("profit", "Profit per supplier")]
+    series = [(key, label) for key, label in series if key in set(bands["outcome"])]
     fig = plt.figure(figsize=(15, 8), constrained_layout=True)
     rows = fig.add_gridspec(2, 1)
     top_row = rows[0].subgridspec(1, len(bars))
-    bottom_row = rows[1].subgridspec(1, len(series))
+    bottom_row = rows[1].subgridspec(1, max(len(series), 1))
     bars = [key for key in bars if key in set(table["outcome"])]
     for k, key in enumerate(bars):
         ax = fig.add_subplot(top_row[0, k])
@@ -139,16 +145,11 @@ def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> N
         ax.tick_params(labelsize=8)
     for k, (key, label) in enumerate(series):
         ax = fig.add_subplot(bottom_row[0, k])
-        per_run = steps.groupby(["strategy", "run", "step"])[key].mean().reset_index()
         for s in strategies:
-            wide = per_run[per_run["strategy"] == s].pivot(index="step", columns="run",
-                                                            values=key)
-            mean = wide.mean(axis=1)
-            n = wide.notna().sum(axis=1).clip(lower=2)
-            half = stats.t.ppf(0.975, n - 1) * wide.std(axis=1, ddof=1) / np.sqrt(n)
-            ax.plot(mean.index, mean, color=colors[s], label=s.replace("_", " "))
-            ax.fill_between(mean.index, mean - half.fillna(0), mean + half.fillna(0),
-                            color=colors[s], alpha=0.25)
+            band = bands[(bands["strategy"] == s) & (bands["outcome"] == key)]
+            ax.plot(band["step"], band["mean"], color=colors[s], label=s.replace("_", " "))
+            ax.fill_between(band["step"], band["mean"] - band["half"],
+                            band["mean"] + band["half"], color=colors[s], alpha=0.25)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("step")
     n_runs = int(table["n"].max())
@@ -160,6 +161,9 @@ def comparison_figure(table: pd.DataFrame, steps: pd.DataFrame, path: Path) -> N
     save_figure(fig, path, dpi=90)
 
 
+#: Time series of ``comparison.png`` and ``timeseries.png``.
+COMPARISON_SERIES = ("market_share", "mean_trust", "loyalty_person", "loyalty_firm", "profit")
+TIMESERIES = ("mean_trust", "loyalty_person", "loyalty_firm")
 #: The outcomes of the Markdown table and of ``outcomes.png`` when parameters are swept.
 HEADLINE: tuple[str, ...] = ("market_share", "share_of_wallet", "profit", "clv", "mean_trust",
                              "person_bound_share", "silent_churn", "voiced_churn")
@@ -246,34 +250,29 @@ def outcomes_figure(cells: pd.DataFrame, params: list[str], path: Path) -> None:
     save_figure(fig, path)
 
 
-def timeseries_figure(steps: pd.DataFrame, x_name: str, path: Path,
-                      series: Sequence[str] = ("mean_trust", "loyalty_person", "loyalty_firm"),
-                      ) -> None:
+def timeseries_figure(bands: pd.DataFrame, x_name: str, path: Path,
+                      series: Sequence[str] = TIMESERIES) -> None:
     """Trust and loyalty over time per strategy (mean and 95% band over runs), a column per
-    value of ``x_name`` (at most five, spread over its range)."""
-    levels = sorted(steps[x_name].unique(), key=_sort_key)
+    value of ``x_name`` (at most five, spread over its range); ``bands``: :func:`step_bands`
+    with ``level=x_name``."""
+    levels = sorted(bands["level"].unique(), key=_sort_key)
     if len(levels) > 5:
         levels = [levels[i] for i in np.linspace(0, len(levels) - 1, 5).round().astype(int)]
-    strategies = sorted(steps["strategy"].unique())
+    strategies = sorted(bands["strategy"].unique())
     colors = dict(zip(strategies, plt.cm.tab10.colors, strict=False))
     fig, axes = plt.subplots(len(series), len(levels), figsize=(3.2 * len(levels) + 1, 7),
                              sharex=True, sharey="row", squeeze=False, constrained_layout=True)
     for col, level in enumerate(levels):
-        at = steps[steps[x_name] == level]
         for row, key in enumerate(series):
             ax = axes[row, col]
-            per_run = at.groupby(["strategy", "run", "step"])[key].mean().reset_index()
             for s in strategies:
-                wide = per_run[per_run["strategy"] == s].pivot(index="step", columns="run",
-                                                                values=key)
-                if wide.empty:
+                band = bands[(bands["level"] == level) & (bands["strategy"] == s)
+                             & (bands["outcome"] == key)]
+                if band.empty:
                     continue
-                n = wide.notna().sum(axis=1).clip(lower=2)
-                half = stats.t.ppf(0.975, n - 1) * wide.std(axis=1, ddof=1) / np.sqrt(n)
-                mean = wide.mean(axis=1)
-                ax.plot(mean.index, mean, color=colors[s], label=s.replace("_", " "))
-                ax.fill_between(mean.index, mean - half.fillna(0), mean + half.fillna(0),
-                                color=colors[s], alpha=0.2)
+                ax.plot(band["step"], band["mean"], color=colors[s], label=s.replace("_", " "))
+                ax.fill_between(band["step"], band["mean"] - band["half"],
+                                band["mean"] + band["half"], color=colors[s], alpha=0.2)
             if row == 0:
                 ax.set_title(f"{x_name}={level}", fontsize=9)
             if col == 0:
@@ -281,8 +280,55 @@ def timeseries_figure(steps: pd.DataFrame, x_name: str, path: Path,
             if row == len(series) - 1:
                 ax.set_xlabel("step")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    fig.legend(handles, labels, loc="outside lower center", ncols=max(len(labels), 1))
     save_figure(fig, path)
+
+
+def step_bands(root: Path, runs: pd.DataFrame, outcomes: Sequence[str],
+               level: str | None = None) -> pd.DataFrame:
+    """Mean over runs, per step and strategy, of each outcome's per-run mean, with the 95%
+    Student-t half-width: columns ``level, strategy, step, outcome, mean, half, n``.
+
+    Reads one run's ``steps.parquet`` at a time (only the columns needed) and
+    keeps running sums, so memory does not grow with the number of runs. Runs
+    are those of ``runs``; ``level`` names a column of ``runs`` whose value
+    labels each run (None: one level). A run whose steps file cannot be read
+    is left out with one :class:`~sim.results.ResultsWarning`.
+    """
+    wanted = runs.drop_duplicates("run").set_index("run")
+    labels = wanted[level] if level else pd.Series(None, index=wanted.index, dtype=object)
+    columns = ["step", "strategy", *outcomes]
+    parts: list[pd.DataFrame] = []
+    for path in steps_files(root):
+        if path.parent.name not in labels.index:
+            continue
+        try:
+            frame = read_parquet(path, columns=columns)
+        except ResultsError as err:
+            warnings.warn(f"run skipped in the time series: {err}", ResultsWarning,
+                          stacklevel=2)
+            continue
+        per_run = frame.groupby(["strategy", "step"])[
+            [key for key in outcomes if key in frame]].mean()
+        sums = pd.concat({"sum": per_run, "sq": per_run**2, "n": per_run.notna().astype(int)},
+                         axis=1)
+        parts.append(pd.concat([sums], keys=[labels[path.parent.name]], names=["level"]))
+        if len(parts) >= 256:  # fold the running sums: memory stays per step, not per run
+            parts = [pd.concat(parts).groupby(level=[0, 1, 2], dropna=False).sum()]
+    if not parts:
+        return pd.DataFrame(columns=["level", "strategy", "step", "outcome", "mean", "half", "n"])
+    total = pd.concat(parts).groupby(level=[0, 1, 2], dropna=False).sum()
+    rows = []
+    for key in [k for k in outcomes if ("n", k) in total]:
+        n = total[("n", key)].to_numpy(float)
+        mean = total[("sum", key)].to_numpy(float) / np.where(n > 0, n, np.nan)
+        var = (total[("sq", key)].to_numpy(float) - n * mean**2) / np.where(n > 1, n - 1, np.nan)
+        half = stats.t.ppf(0.975, np.maximum(n, 2) - 1) * np.sqrt(np.clip(var, 0, None)) \
+            / np.sqrt(np.maximum(n, 1))
+        index = total.index.to_frame(index=False)
+        rows.append(index.assign(outcome=key, mean=mean, half=np.nan_to_num(half), n=n))
+    return pd.concat(rows, ignore_index=True)[
+        ["level", "strategy", "step", "outcome", "mean", "half", "n"]]
 
 
 def save_figure(fig: plt.Figure, path: Path, dpi: int = 80) -> None:
@@ -292,7 +338,9 @@ def save_figure(fig: plt.Figure, path: Path, dpi: int = 80) -> None:
 
 
 def with_cells(steps: pd.DataFrame, runs: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
-    """A steps table with the runs' values of ``params`` joined on ``run``."""
+    """A steps table with the runs' values of ``params`` joined on ``run`` (older runs' steps
+    lack the parameter columns)."""
+    steps = steps.drop(columns=[p for p in params if p in steps])
     return steps.merge(runs[["run", *params]].drop_duplicates("run"), on="run")
 
 
@@ -334,22 +382,27 @@ def report(root: Path, runs: pd.DataFrame | None = None) -> pd.DataFrame:
         raise FileNotFoundError(f"no complete runs (with manifest.json) below {root}")
     atomic_write(root / "runs.parquet", lambda p: runs.to_parquet(p, index=False))
     params = swept_parameters(runs)
-    steps = load_steps(root)
     if params == ["design.row"]:  # a sensitivity design: its analysis reads the rows
         params = []
     if not params:
         table = outcome_table(runs)
         body = f"{format_table(table)}\n\n![comparison](comparison.png)"
-        comparison_figure(table, steps, root / "comparison.png")
+        comparison_figure(table, step_bands(root, runs, COMPARISON_SERIES),
+                          root / "comparison.png")
     else:
         table = cell_table(runs, params)
         atomic_write(root / "cells.parquet", lambda p: table.to_parquet(p, index=False))
         outcomes_figure(table, params, root / "outcomes.png")
         x_name = _axis(runs, params)
-        timeseries_figure(with_cells(steps, runs, [x_name]), x_name, root / "timeseries.png")
+        bands = step_bands(root, runs, TIMESERIES, level=x_name)
         body = (f"Swept: {', '.join(params)}; mean [95% CI] over seeds per cell.\n\n"
-                f"{format_cells(table, params)}\n\n![outcomes](outcomes.png)\n\n"
-                "![time series](timeseries.png)")
+                f"{format_cells(table, params)}\n\n![outcomes](outcomes.png)")
+        if len(bands):
+            timeseries_figure(bands, x_name, root / "timeseries.png")
+            body += "\n\n![time series](timeseries.png)"
+        else:
+            warnings.warn(f"no readable {STEPS} below {root}: no time series", ResultsWarning,
+                          stacklevel=2)
     write_text(root / "report.md", f"# Results: {root}\n\n{body}\n")
     return table
 

@@ -2,34 +2,71 @@
 
 Every file is written atomically (temporary name, then rename), and
 ``manifest.json`` is written last with ``"complete": true``: a folder without
-it is an interrupted run and is ignored by :func:`load_results`. A complete
-run whose summary or steps file cannot be read (truncated, corrupted) is left
-out of the loaded table with a :class:`ResultsWarning` naming the file, or,
-with ``strict=True``, stops the loader with a :class:`ResultsError`.
+it is an interrupted run and is ignored by :func:`load_results`. A run whose
+manifest, summary or steps file cannot be read (truncated, corrupted, a value
+of the wrong type) is left out of the loaded table with one
+:class:`ResultsWarning` naming the file, or, with ``strict=True``, stops the
+loader with a :class:`ResultsError`.
+
+``steps.parquet`` is self-describing: ``run``, ``seed`` and every swept
+parameter are columns, counts are integers and the units of the outcomes are
+in the Parquet schema metadata (key ``units``), so that a sweep's runs are
+one dataset: ``pyarrow.dataset.dataset(steps_files(sweep))``,
+``polars.scan_parquet(f"{sweep}/*/steps.parquet")`` or duckdb's
+``SELECT … FROM '<sweep>/*/steps.parquet'``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
+import typing
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 CELL_EXCLUDED = ("seed", "seeds", "experiment")
+STEPS = "steps.parquet"
+#: Columns of ``steps.parquet`` that count things (buyers, ties, people, events): integers.
+COUNTS = ("accounts", "departures", "strategic_partners", "silent_churn", "voiced_churn",
+          "other_churn", "silent_episodes", "voiced_episodes", "active_ties", "salespeople")
+#: Units of the ``steps.parquet`` columns, stored in its schema metadata (``units``).
+UNITS: dict[str, str] = {
+    "step": "purchase period", "supplier": "index", "seed": "integer", "run": "run folder",
+    "market_share": "share of buyers buying mainly here (0-1)",
+    "share_of_wallet": "share of its buyers' purchases (0-1)",
+    "profit": "money per step", "revenue": "money per step", "cost": "money per step",
+    "retention": "share of accounts kept per step (0-1)", "accounts": "buyers",
+    "clv": "money (discounted profit per account)",
+    "mean_trust": "0-1", "mean_satisfaction": "0-1", "mean_commitment": "0-1",
+    "mean_dependency": "0-1", "mean_knowledge": "0-1", "loyalty_person": "attraction units",
+    "loyalty_firm": "attraction units", "person_bound_share": "share (0-1)",
+    "transaction_cost": "share of time (0-1)", "buyer_cost": "money per step",
+    "buyer_value": "money per step", "unit_price": "money per unit",
+    "departures": "salespeople per step", "strategic_partners": "buyers",
+    "silent_churn": "buyers per step", "voiced_churn": "buyers per step",
+    "other_churn": "buyers per step", "silent_episodes": "episodes per step",
+    "voiced_episodes": "episodes per step", "active_ties": "ties",
+    "price": "money per unit", "coordination": "0-1", "salespeople": "people",
+    "health": "0-1",
+}
 PACKAGES = ("mesa", "numpy", "networkx", "hydra-core", "omegaconf", "pandas", "pyarrow", "scipy")
 
 
@@ -57,8 +94,13 @@ def write_json(path: Path, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The project's current git commit, with ``-dirty`` if the tree has changes."""
+    """The project's current git commit, with ``-dirty`` if the tree has changes.
+
+    Asked once per process (two ``git`` calls): a task of many runs, and the launching
+    process of a sweep, record the commit they started from.
+    """
     root = Path(__file__).resolve().parents[1]
     try:
         sha = subprocess.run(
@@ -74,7 +116,12 @@ def git_commit() -> str | None:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the packages the results depend on."""
+    """Versions of Python and the packages the results depend on (looked up once per process)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -107,12 +154,77 @@ def now() -> datetime:
 def write_run(
     out: Path, config_yaml: str, steps: pd.DataFrame, summary: dict, meta: dict
 ) -> None:
-    """Write a complete run folder; ``manifest.json`` last, as the completion marker."""
+    """Write a complete run folder; ``manifest.json`` last, as the completion marker.
+
+    ``steps.parquet`` gets the columns ``run`` (the folder's name), ``seed``
+    and the run's parameters (``meta["overrides"]``, see :func:`cell`) in front.
+    """
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / "config.yaml", config_yaml)
-    atomic_write(out / "steps.parquet", lambda p: steps.to_parquet(p, index=False))
+    table = steps_table(steps, out.name, meta["seed"], cell(meta.get("overrides", [])))
+    atomic_write(out / STEPS, lambda p: pq.write_table(table, p))
     write_json(out / "summary.json", summary)
     write_json(out / "manifest.json", meta)
+
+
+def steps_table(steps: pd.DataFrame, run: str, seed: int, params: dict[str, Any]) -> pa.Table:
+    """A run's steps as an Arrow table: ``run``, ``seed``, parameters, then the steps' columns.
+
+    Count columns (:data:`COUNTS`) become int64 when every value is a whole
+    number; parameters are typed by :func:`param_type` so that every run of a
+    sweep has the same schema; :data:`UNITS` go into the schema metadata.
+    """
+    frame = steps.copy()
+    for name in COUNTS:
+        if name in frame and _whole(frame[name]):
+            frame[name] = frame[name].astype("int64")
+    front = {"run": pa.array([run] * len(frame), pa.string()),
+             "seed": pa.array([seed] * len(frame), pa.int64())}
+    for key, value in params.items():
+        if key not in frame:  # a group choice named like a column (strategy=…): the column wins
+            front[key] = pa.array([value] * len(frame), param_type(key, value))
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for k, (name, column) in enumerate(front.items()):
+        table = table.add_column(k, name, column)
+    units = {name: UNITS[name] for name in table.column_names if name in UNITS}
+    meta = {**(table.schema.metadata or {}), b"units": json.dumps(units).encode()}
+    return table.replace_schema_metadata(meta)
+
+
+def param_type(key: str, value: Any) -> pa.DataType:
+    """The Arrow type of a swept parameter's column, the same in every run of a sweep.
+
+    A field the config declares as int (``market.n_buyers``) is int64, any
+    other number float64 (``0`` and ``0.5`` in one sweep share a type), a
+    bool is bool and anything else a string.
+    """
+    if isinstance(value, bool):
+        return pa.bool_()
+    if isinstance(value, int | float):
+        return pa.int64() if _declared(key) is int and isinstance(value, int) else pa.float64()
+    return pa.string()
+
+
+def _declared(key: str) -> type | None:
+    """The type a dotted config key is declared with in :class:`sim.config.Config`."""
+    from sim.config import Config  # the model's config; imported late (results is low-level)
+
+    node: Any = Config
+    for part in key.split("."):
+        node = typing.get_type_hints(node).get(part) if is_dataclass(node) else None
+    return node if isinstance(node, type) else None
+
+
+def _whole(column: pd.Series) -> bool:
+    values = column.to_numpy()
+    return values.dtype.kind in "iu" or (
+        values.dtype.kind == "f" and bool(np.isfinite(values).all())
+        and bool((values == np.round(values)).all()))
+
+
+def steps_files(root: Path) -> list[Path]:
+    """The ``steps.parquet`` files of the complete runs below ``root``: a sweep's dataset."""
+    return [run / STEPS for run in run_dirs(root) if (run / STEPS).is_file()]
 
 
 def is_complete(run_dir: Path) -> bool:
@@ -123,10 +235,28 @@ def is_complete(run_dir: Path) -> bool:
         return False
 
 
-def run_dirs(root: Path) -> list[Path]:
-    """Complete run folders at or below ``root``, sorted."""
-    root = Path(root)
-    return sorted(p.parent for p in root.rglob("manifest.json") if is_complete(p.parent))
+def run_dirs(root: Path, strict: bool = False) -> list[Path]:
+    """Complete run folders at or below ``root``, sorted.
+
+    A ``manifest.json`` that cannot be read (truncated, not JSON, not an
+    object) leaves its run out with a :class:`ResultsWarning` naming it
+    (``strict=True``: :class:`ResultsError`); a readable one without
+    ``"complete": true`` is an unfinished run, left out silently.
+    """
+    runs = []
+    for path in sorted(Path(root).rglob("manifest.json")):
+        try:
+            meta = read_json(path)
+            if not isinstance(meta, dict):
+                raise ResultsError(path, f"not a run manifest (a JSON {type(meta).__name__})")
+        except ResultsError as err:
+            if strict:
+                raise
+            warnings.warn(f"run skipped: {err}", ResultsWarning, stacklevel=2)
+            continue
+        if meta.get("complete") is True:
+            runs.append(path.parent)
+    return runs
 
 
 def override_key(item: str) -> str:
@@ -171,17 +301,21 @@ def read_json(path: Path) -> Any:
         raise ResultsError(path, f"unreadable JSON ({type(err).__name__}: {err})") from err
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file as a DataFrame; :class:`ResultsError` naming the file if it cannot be read."""
+def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A Parquet file as a DataFrame (only those of ``columns`` it has, if given);
+    :class:`ResultsError` naming the file if it cannot be read."""
     try:
-        return pd.read_parquet(path)
+        if columns is not None:
+            present = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in present]
+        return pd.read_parquet(path, columns=columns)
     except (OSError, ValueError, pa.ArrowException) as err:  # truncated, corrupted, missing
         raise ResultsError(path, f"unreadable Parquet ({type(err).__name__}: {err})") from err
 
 
 def _readable_runs[T](root: Path, read: Callable[[Path], T], strict: bool) -> Iterator[T]:
     """``read(run)`` for each complete run below ``root``; see :func:`load_results` for errors."""
-    for run in run_dirs(root):
+    for run in run_dirs(root, strict):
         try:
             yield read(run)
         except ResultsError as err:
@@ -201,10 +335,21 @@ def _summary_rows(run: Path) -> list[dict[str, Any]]:
         raise ResultsError(run / "manifest.json", f"not a run manifest (missing {err})") from err
     try:
         market = {f"market_{k}": v for k, v in summary.get("market", {}).items()}
-        return [{**base, "strategy": strategy, **values, **market}
+        rows = [{**base, "strategy": strategy, **values, **market}
                 for strategy, values in summary["strategies"].items()]
     except (AttributeError, KeyError, TypeError) as err:
         raise ResultsError(run / "summary.json", f"not a run summary (missing {err})") from err
+    for row in rows:
+        for key, value in row.items():
+            if key not in base and key != "strategy" and not _is_number(value):
+                raise ResultsError(run / "summary.json",
+                                   f"{row['strategy']}.{key}={value!r} is not a number")
+    return rows
+
+
+def _is_number(value: Any) -> bool:
+    """A summary value: a number (not a bool) or null (no data for that outcome)."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def load_results(root: Path, strict: bool = False) -> pd.DataFrame:
@@ -226,10 +371,12 @@ def load_results(root: Path, strict: bool = False) -> pd.DataFrame:
 
 
 def _steps_of(run: Path) -> pd.DataFrame:
-    """One run's steps table with ``run`` and ``seed`` columns in front."""
-    df = read_parquet(run / "steps.parquet")
-    df.insert(0, "seed", read_json(run / "manifest.json")["seed"])
-    df.insert(0, "run", run.name)
+    """One run's steps table with ``run`` and ``seed`` columns in front (older runs lack them)."""
+    df = read_parquet(run / STEPS)
+    if "seed" not in df:
+        df.insert(0, "seed", read_json(run / "manifest.json")["seed"])
+    if "run" not in df:
+        df.insert(0, "run", run.name)
     return df
 
 

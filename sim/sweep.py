@@ -1,29 +1,41 @@
 """Sweeps that resume: the sweep folder, its ``sweep.json`` manifest, progress, the final report.
 
 A sweep (``python -m sim -m …``, e.g. ``+experiment=<name>``) writes one
-folder per run, named by the run's overrides (``hydra.job.override_dirname``),
-into ``results/<name>/<timestamp>/``. Three pieces make it resumable:
+folder per run, named by a short hash of the run's overrides
+(:func:`sim.tasks.run_name`; the parameters are in its manifest and its data),
+into ``results/<name>/<timestamp>_<command hash>/`` (an absolute path, unique
+per command even within one second). Four pieces make it resumable:
 
 - the resolver ``${sweep_dir:<name>}`` picks the folder: the newest
   ``results/<name>/*/`` whose ``sweep.json`` records the *same command*
-  (the same overrides) and is not complete, else a new timestamped one;
+  (the same overrides) and is not complete, else a new one;
+- the sweeper ``hydra/sweeper=cells`` (``hydra_plugins/sim_sweeper``) drops
+  complete runs and runs still queued in SLURM before submitting, batches the
+  rest into tasks, and records lost tasks (:mod:`sim.tasks`);
 - ``sim.__main__`` skips a run whose folder already holds a complete manifest;
 - :class:`SweepCallback` (a Hydra callback) checks every cell's config before
-  anything runs (so the sweeper ``hydra/sweeper=cells`` can skip Hydra's own
-  serial check of every job), writes ``sweep.json`` (command, total, status, failed runs
-  with their tracebacks), shows a progress bar, and at the end aggregates the
+  anything runs, writes ``sweep.json`` (command, total, status, failed runs
+  with their errors), shows a progress bar, and at the end aggregates the
   runs with :func:`sim.report.report` and the experiment's own analysis. If
-  some runs failed, the process exits with status 1 after the others finish.
+  some runs failed or are missing, the process exits with status 1 after the
+  others finish; interrupted (SIGTERM, Ctrl-C), the sweep is marked
+  "interrupted" with the command that resumes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import shlex
+import signal
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +47,7 @@ from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
-from sim import design
+from sim import design, tasks
 from sim.config import ConfigError, to_config
 from sim.results import git_commit, is_complete, now, override_key, versions, write_json
 
@@ -62,18 +74,26 @@ def sweep_dir(name: str, *, _root_: DictConfig) -> str:
     then pins the choice as a Hydra override of every job.
     """
     key = command_key(list(_root_.hydra.overrides.task))
-    root = RESULTS / name
+    root = (RESULTS / name).absolute()
     for manifest in sorted(root.glob(f"*/{MANIFEST}"), reverse=True):
         info = _read(manifest)
         if info.get("key") == key and info.get("status") != "complete":
             return str(manifest.parent)
-    return str(root / now().strftime("%Y-%m-%d_%H-%M-%S"))
+    return str(root / f"{now().strftime('%Y-%m-%d_%H-%M-%S')}_{key[:6]}")
+
+
+def run_dirname(override_dirname: str) -> str:
+    """``${run_dirname:${hydra.job.override_dirname}}``: a run folder's short name (sweepers
+    other than ``cells``, which names runs itself with :func:`sim.tasks.run_name`)."""
+    return tasks.run_name(override_dirname.split(","))
 
 
 def register_resolvers() -> None:
-    """Register ``${sweep_dir:…}`` and ``${design_rows:…}`` (idempotent)."""
+    """Register ``${sweep_dir:…}``, ``${run_dirname:…}`` and ``${design_rows:…}`` (idempotent)."""
     if not OmegaConf.has_resolver("sweep_dir"):
         OmegaConf.register_new_resolver("sweep_dir", sweep_dir)
+    if not OmegaConf.has_resolver("run_dirname"):
+        OmegaConf.register_new_resolver("run_dirname", run_dirname)
     if not OmegaConf.has_resolver("design_rows"):
         OmegaConf.register_new_resolver("design_rows", design.rows)
 
@@ -105,28 +125,54 @@ def check_cells(jobs: list[list[str]]) -> None:
 
 
 class Progress:
-    """A progress bar of runs done (complete or failed) in a sweep folder, polled each second."""
+    """A progress bar of runs done (complete or failed) in a sweep folder.
+
+    Once the sweeper has said which runs it launched (:meth:`watch`), a poll
+    looks only at runs not yet done, and only for a file's existence: a run
+    is done when its ``manifest.json`` (written last, atomically) exists, or
+    an ``error.json`` newer than the sweep's start. Polls are spaced at least
+    50 times their own duration apart (and at least a second), so that on a
+    cluster file system the bar costs at most 2% of a metadata server's time.
+    """
 
     def __init__(self, folder: Path, total: int | None, desc: str) -> None:
         self.folder = folder
         self.started = now().timestamp()
+        self.names: list[str] | None = None
+        self.done: set[str] = set()
         self.bar = tqdm(total=total, initial=self._done(), desc=desc, unit="run",
                         dynamic_ncols=True, file=sys.stderr)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
 
+    def watch(self, names: Sequence[str]) -> None:
+        """Poll only these runs from now on."""
+        self.names = list(names)
+
     def _done(self) -> int:
-        done = 0
-        for run in _subdirs(self.folder):
-            error = run / ERROR
-            if is_complete(run) or (error.is_file() and error.stat().st_mtime >= self.started):
-                done += 1
-        return done
+        if self.names is None:
+            return sum(1 for run in _subdirs(self.folder) if self._is_done(run.name))
+        for name in self.names:
+            if name not in self.done and (name in _lost or self._is_done(name)):
+                self.done.add(name)
+        return len(self.done)
+
+    def _is_done(self, name: str) -> bool:
+        run = self.folder / name
+        if os.path.exists(run / "manifest.json"):
+            return True
+        try:
+            return os.stat(run / ERROR).st_mtime >= self.started
+        except OSError:
+            return False
 
     def _poll(self) -> None:
-        while not self._stop.wait(1.0):
+        pause = 1.0
+        while not self._stop.wait(pause):
+            tic = time.perf_counter()
             self.bar.update(self._done() - self.bar.n)
+            pause = max(1.0, 50 * (time.perf_counter() - tic))
 
     def close(self) -> None:
         self._stop.set()
@@ -136,22 +182,73 @@ class Progress:
 
 
 def status(folder: Path, total: int | None) -> dict[str, Any]:
-    """Runs of a sweep folder by state: complete, failed (with tracebacks), missing."""
+    """Runs of a sweep folder by state: complete, failed (with their errors), missing.
+
+    Failures are read from the runs' ``error.json`` and, for runs whose error
+    could not be written or whose task was lost, from :func:`record_lost`.
+    """
     complete, failed = [], []
     for run in _subdirs(folder):
         if is_complete(run):
             complete.append(run.name)
         elif (run / ERROR).is_file():
             failed.append({"run": run.name, **_read(run / ERROR)})
+    done = set(complete) | {f["run"] for f in failed}
+    failed += [{"run": name, "error": reason.strip().splitlines()[-1], "traceback": reason}
+               for name, reason in sorted(_lost.items()) if name not in done]
     missing = None if total is None else max(total - len(complete) - len(failed), 0)
     state = "failed" if failed else "incomplete" if missing else "complete"
     return {"status": state, "total": total, "complete": len(complete), "failed": failed,
             "missing": missing}
 
 
-#: The launching process's progress bar (kept off the callback: Hydra pickles its callbacks
-#: into every job, and a thread cannot be pickled).
+#: The launching process's progress bar and sweep callback (kept off the callback: Hydra
+#: pickles its callbacks into every job, and a thread cannot be pickled).
 _progress: list[Progress] = []
+_callbacks: list[SweepCallback] = []
+#: Runs that failed without an ``error.json`` (it could not be written, or the task was
+#: lost): run name → error, recorded by the sweeper in the launching process.
+_lost: dict[str, str] = {}
+
+
+def watch(runs: Sequence[tasks.Run]) -> None:
+    """The sweeper's plan: the progress bar polls only these runs."""
+    for progress in _progress:
+        progress.watch([run.name for run in runs])
+
+
+def attempt() -> int:
+    """The number of this attempt at the current sweep (1 for a new sweep)."""
+    return _callbacks[-1].info.get("attempts", 1) if _callbacks else 1
+
+
+def record_lost(folder: Path, names: Sequence[str], reason: str) -> None:
+    """Record runs that did not finish and left no ``error.json``: in ``sweep.json`` at the
+    end, and in the run's ``error.json`` where it can be written."""
+    for name in names:
+        run = folder / name
+        if is_complete(run) or (run / ERROR).is_file():
+            continue
+        _lost[name] = reason
+        with contextlib.suppress(OSError):  # a full disk: sweep.json keeps the record
+            write_json(run / ERROR, {"error": reason.strip().splitlines()[-1],
+                                     "traceback": reason, "finished": now().isoformat()})
+
+
+def interrupted(folder: Path, signum: int) -> None:
+    """Stop the sweep after SIGTERM or Ctrl-C: manifest "interrupted", the resume command,
+    exit status 128 + signal number."""
+    while _progress:
+        _progress.pop().close()
+    resume = " ".join(shlex.quote(a) for a in ["python", "-m", "sim", *sys.argv[1:]])
+    state = status(folder, _callbacks[-1].total if _callbacks else None)
+    state.update(status="interrupted", resume=resume)
+    if _callbacks:
+        _callbacks[-1]._write(folder, state)
+    print(f"interrupted ({signal.Signals(signum).name}): {state['complete']} of "
+          f"{state['total'] or '?'} runs complete in {folder}; resume with:\n  {resume}",
+          file=sys.stderr)
+    sys.exit(128 + signum)
 
 
 class SweepCallback(Callback):
@@ -169,7 +266,7 @@ class SweepCallback(Callback):
         except ConfigError as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
-        folder = Path(config.hydra.sweep.dir)
+        folder = Path(config.hydra.sweep.dir).absolute()  # workers may start anywhere
         _pin(config, [f"hydra.sweep.dir={folder}", "++hydra.job_logging.root.level=WARNING"])
         for name in LAUNCHER_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -191,6 +288,8 @@ class SweepCallback(Callback):
             log.warning("resuming %s, started at commit %s, now at %s", folder,
                         previous.get("git_commit"), self.info["git_commit"])
         self._write(folder, {"status": "running", "total": self.total})
+        _callbacks.append(self)
+        _lost.clear()
         done = sum(1 for run in _subdirs(folder) if is_complete(run))
         print(f"sweep {folder}: {self.total or '?'} runs, {done} already complete",
               file=sys.stderr)
@@ -202,12 +301,16 @@ class SweepCallback(Callback):
             _progress.pop().close()
         state = status(folder, self.total)
         self._write(folder, state)
-        failed = bool(state["failed"])
-        if failed:
+        failed = bool(state["failed"] or state["missing"])
+        if state["failed"]:
             names = ", ".join(f["run"] for f in state["failed"][:5])
             more = ", …" if len(state["failed"]) > 5 else ""
             print(f"error: {len(state['failed'])} of {self.total} runs failed ({names}{more}); "
-                  f"tracebacks in {folder / MANIFEST}; re-run the command to retry them",
+                  f"errors in {folder / MANIFEST}; re-run the command to retry them",
+                  file=sys.stderr)
+        if state["missing"]:
+            print(f"error: {state['missing']} of {self.total} runs are missing (neither "
+                  f"complete nor failed) in {folder}; re-run the command to run them",
                   file=sys.stderr)
         if state["complete"]:
             from sim.report import report_sweep

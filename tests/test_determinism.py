@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from sim import RelationshipModel, make_config
 from sim.network import word_of_mouth_graph
+from sim.tasks import run_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["market.n_buyers=120", "steps=40", "scenario=price_war", "scenario.events.0.t=20"]
@@ -67,16 +69,23 @@ def test_alone_one_job_and_two_job_sweeps_give_identical_files(tmp_path):
     for seed in (3, 4):
         alone = tmp_path / f"alone{seed}"
         for jobs in (1, 2):
-            (run,) = (tmp_path / f"jobs{jobs}").glob(f"*seed={seed}*")
-            for name in ("summary.json", "steps.parquet"):
-                assert (run / name).read_bytes() == (alone / name).read_bytes(), (jobs, name)
+            run = tmp_path / f"jobs{jobs}" / run_name([f"seed={seed}", *SMALL])
+            assert (run / "summary.json").read_bytes() == (alone / "summary.json").read_bytes()
+            # the same rows; only the run column differs: the run's folder name
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(run / "steps.parquet").drop(columns="run"),
+                pd.read_parquet(alone / "steps.parquet").drop(columns="run"))
 
 
 def test_cli_runs_are_byte_identical_whatever_the_global_state(tmp_path):
     _cli(tmp_path / "a", global_seed=1)
     _cli(tmp_path / "b", global_seed=987_654)
-    for name in ("summary.json", "steps.parquet", "config.yaml"):
+    for name in ("summary.json", "config.yaml"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    steps = [pq.read_table(tmp_path / run / "steps.parquet") for run in ("a", "b")]
+    assert steps[0].column("run").to_pylist() != steps[1].column("run").to_pylist()  # folders
+    assert steps[0].drop_columns("run").equals(steps[1].drop_columns("run"))
+    assert steps[0].schema.metadata == steps[1].schema.metadata
 
 
 def _run(overrides: list[str]) -> RelationshipModel:

@@ -23,6 +23,7 @@ from sim.config import ConfigError, register_configs
 from sim.report import mean_ci, report
 from sim.results import manifest, now, write_run
 from sim.sweep import check_cells, job_overrides, register_resolvers
+from sim.tasks import run_name
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("strategy_comparison", "salesperson_turnover", "buyer_stance",
@@ -143,7 +144,7 @@ def test_sigkilled_sweep_resumes_without_losing_or_duplicating_runs(tmp_path):
     info = json.loads((folder / "sweep.json").read_text())
     assert info["status"] == "complete" and info["complete"] == 12 and info["attempts"] == 2
     assert [p.name for p in runs_of(folder)] == sorted(
-        f"market.n_buyers=300,seed={k},steps=60" for k in range(12))
+        run_name(["market.n_buyers=300", f"seed={k}", "steps=60"]) for k in range(12))
     for name, text in before.items():  # finished runs were skipped, not run again
         assert (folder / name / "manifest.json").read_text() == text
 
@@ -179,7 +180,7 @@ def test_a_run_that_raises_is_recorded_and_the_rest_finish(tmp_path, monkeypatch
     info = json.loads((folder / "sweep.json").read_text())
     assert info["status"] == "failed" and info["complete"] == 2
     (failure,) = info["failed"]
-    assert "seed=1" in failure["run"].split(",")
+    assert failure["run"] == run_name(["seed=1", *TINY])
     assert "FloatingPointError: deliberately invalid state" in failure["error"]
     assert "Traceback" in failure["traceback"] and "broken" in failure["traceback"]
     assert sorted(load_results(folder)["seed"].unique()) == [0, 2]

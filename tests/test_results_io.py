@@ -8,6 +8,7 @@ out of the table with a :class:`~sim.results.ResultsWarning` naming the file;
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -107,8 +108,45 @@ def test_readers_name_the_file(tmp_path):
 
 
 def test_folder_without_a_complete_manifest_is_not_loaded(sweep):
-    truncate(sweep / "run0" / "manifest.json")  # is_complete cannot read it: unfinished run
+    (sweep / "run0" / "manifest.json").unlink()  # an interrupted run: no manifest, no warning
     assert sorted(load_results(sweep, strict=True)["seed"].unique()) == [1, 2]
+
+
+@pytest.mark.parametrize("corrupt", [truncate, garble, empty,
+                                     lambda p: p.write_text("[1, 2]")])
+def test_an_unreadable_manifest_is_skipped_with_one_warning_naming_it(sweep, corrupt):
+    bad = sweep / "run0" / "manifest.json"
+    corrupt(bad)  # manifest.json is written atomically: unreadable means damaged, not unfinished
+    with pytest.warns(ResultsWarning) as caught:
+        runs = load_results(sweep)
+    assert [str(w.message) for w in caught if str(bad) in str(w.message)] and len(caught) == 1
+    assert sorted(runs["seed"].unique()) == [1, 2]
+    with pytest.raises(ResultsError, match="manifest.json"):
+        load_results(sweep, strict=True)
+
+
+def test_a_summary_value_of_the_wrong_type_is_skipped_with_one_warning(sweep):
+    path = sweep / "run1" / "summary.json"
+    summary = read_json(path)
+    next(iter(summary["strategies"].values()))["profit"] = "lots"
+    path.write_text(json.dumps(summary))
+    with pytest.warns(ResultsWarning, match=r"summary\.json.*profit='lots' is not a number"):
+        runs = load_results(sweep)
+    assert sorted(runs["seed"].unique()) == [0, 2]
+    proc = report(sweep)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr + proc.stdout
+    assert proc.stderr.count(str(path)) == 1
+
+
+def test_report_with_no_readable_steps_file_still_writes_its_tables(sweep):
+    for seed in range(3):
+        truncate(sweep / f"run{seed}" / "steps.parquet")
+    proc = report(sweep)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    for seed in range(3):
+        assert proc.stderr.count(str(sweep / f"run{seed}" / "steps.parquet")) == 1
+    assert (sweep / "report.md").is_file() and (sweep / "runs.parquet").is_file()
 
 
 def report(folder: Path) -> subprocess.CompletedProcess:

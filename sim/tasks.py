@@ -1,0 +1,193 @@
+"""Tasks of a sweep: K runs per launched job, short run names, what is already done or queued.
+
+A sweep of N runs is launched as ``ceil(N / K)`` tasks (``hydra.sweeper.runs_per_task=K``),
+each one job of whatever launcher (joblib, submitit, the distributed launcher): the job
+imports the project once and runs its K runs one after the other. A task is a folder
+``<sweep>/.tasks/<attempt>-<index>/`` holding ``runs.json`` (its runs' names and
+overrides, written before launching), ``job.json`` (the scheduler's job id, where there is
+one) and the task's log. :class:`RunBatch` is the task function every job calls.
+
+Run folders are named by :func:`run_name`, a 10-hex-digit hash of the run's overrides: a
+name never grows with the number of swept parameters (the parameters are in the manifest
+and in ``steps.parquet``), and the same run has the same name in every attempt, so a
+resume finds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobStatus, run_job
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, open_dict
+
+from sim.results import is_complete, now, override_key, write_json
+
+TASKS = ".tasks"
+RUNS = "runs.json"
+JOB = "job.json"
+#: Overrides left out of a run's name (they organise the sweep, not the run).
+NAME_EXCLUDED = ("experiment", "seeds")
+#: SLURM states of a job still waiting or working (``squeue``).
+ACTIVE_STATES = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING",
+                 "SUSPENDED"}
+
+
+def run_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides that define a run (sorted): Hydra's own and sweep-organising keys left out."""
+    return sorted(o for o in overrides
+                  if not override_key(o).startswith("hydra") and override_key(o) not in
+                  NAME_EXCLUDED)
+
+
+def run_name(overrides: Sequence[str]) -> str:
+    """A run's folder name: 10 hex digits of a hash of its (sorted) defining overrides."""
+    return hashlib.sha256("\n".join(run_overrides(overrides)).encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a sweep: its folder name and its overrides."""
+
+    name: str
+    overrides: tuple[str, ...]
+
+
+def plan(jobs: Sequence[Sequence[str]]) -> list[Run]:
+    """The runs of a sweep's jobs (Hydra's override lists), in order."""
+    return [Run(run_name(job), tuple(job)) for job in jobs]
+
+
+def pending(folder: Path, runs: Sequence[Run]) -> tuple[list[Run], list[Run]]:
+    """Runs still to launch, and runs that a previous attempt's job still has queued or
+    running (never launched twice). Complete runs are in neither list."""
+    busy = in_flight(folder)
+    todo = [run for run in runs if not is_complete(folder / run.name)]
+    return [r for r in todo if r.name not in busy], [r for r in todo if r.name in busy]
+
+
+def batches(runs: Sequence[Run], runs_per_task: int) -> list[list[Run]]:
+    """Consecutive groups of ``runs_per_task`` runs (the last one may be shorter)."""
+    if runs_per_task < 1:
+        raise ValueError(f"hydra.sweeper.runs_per_task={runs_per_task} is not allowed: "
+                         "expected an integer >= 1")
+    return [list(runs[i:i + runs_per_task]) for i in range(0, len(runs), runs_per_task)]
+
+
+def write_tasks(folder: Path, attempt: int, groups: Sequence[Sequence[Run]]) -> list[str]:
+    """Write each task's ``runs.json``; return the tasks' folder names below ``.tasks/``."""
+    names = []
+    for index, group in enumerate(groups):
+        name = f"{attempt:03d}-{index:06d}"
+        write_json(folder / TASKS / name / RUNS,
+                   [{"name": run.name, "overrides": list(run.overrides)} for run in group])
+        names.append(name)
+    return names
+
+
+def task_overrides(task: str) -> list[str]:
+    """The overrides of the launched job of a task: its folder, and no ``.hydra/`` copies."""
+    return [f"hydra.sweep.subdir={TASKS}/{task}", "hydra.output_subdir=null"]
+
+
+def task_runs(folder: Path, task: str) -> list[str]:
+    """The names of a task's runs (empty if its ``runs.json`` cannot be read)."""
+    try:
+        return [run["name"] for run in json.loads((folder / TASKS / task / RUNS).read_text())]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def record_jobs(folder: Path, tasks: Sequence[str], job_ids: Sequence[str],
+                scheduler: str) -> None:
+    """Remember the scheduler's job id of each task, so that a resume can ask about it."""
+    for task, job_id in zip(tasks, job_ids, strict=True):
+        write_json(folder / TASKS / task / JOB, {"job_id": job_id, "scheduler": scheduler,
+                                                 "submitted": now().isoformat()})
+
+
+def in_flight(folder: Path) -> set[str]:
+    """Names of runs whose task's SLURM job (from an earlier attempt) is still queued or
+    running, as ``squeue`` reports it; empty where there is no ``squeue``."""
+    jobs: dict[str, str] = {}
+    for path in sorted((folder / TASKS).glob(f"*/{JOB}")):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(info, dict) and info.get("scheduler") == "slurm":
+            jobs[str(info.get("job_id"))] = path.parent.name
+    if not jobs:
+        return set()
+    active = slurm_active(list(jobs))
+    return {name for job, task in jobs.items() if job in active
+            for name in task_runs(folder, task)}
+
+
+def slurm_active(job_ids: Sequence[str]) -> set[str]:
+    """The ids among ``job_ids`` (``123`` or array tasks ``123_4``) that SLURM still has
+    queued or running."""
+    try:
+        out = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T"], capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    states = dict(line.split(maxsplit=1) for line in out.splitlines() if " " in line)
+    return {job for job in job_ids if states.get(job, "").strip() in ACTIVE_STATES}
+
+
+@dataclass
+class RunBatch:
+    """The task function of every launched job: run the task's runs one after the other.
+
+    Each run is composed from the launching config and its overrides, and run by
+    Hydra's ``run_job`` with the project's task function (``sim.__main__.main``), into
+    ``<sweep>/<run name>/``. A run that fails in any way, even where its ``error.json``
+    cannot be written (a full disk), does not stop the others: the job returns
+    ``{run name: None or the error}``, which the sweeper records.
+    """
+
+    task_function: TaskFunction
+    config: DictConfig
+    hydra_context: HydraContext
+
+    def __call__(self, cfg: DictConfig) -> dict[str, str | None]:
+        task_dir = Path(HydraConfig.get().runtime.output_dir)
+        runs = json.loads((task_dir / RUNS).read_text())
+        write_json(task_dir / "started.json", {"host": socket.gethostname(), "pid": os.getpid(),
+                                                "started": now().isoformat(),
+                                                "job": _scheduler_job()})
+        return {run["name"]: self._run(run["name"], run["overrides"]) for run in runs}
+
+    def _run(self, name: str, overrides: list[str]) -> str | None:
+        try:
+            config = self.hydra_context.config_loader.load_sweep_config(
+                self.config, [*overrides, f"hydra.sweep.subdir={name}", "hydra.output_subdir=null"])
+            with open_dict(config):
+                config.hydra.job.id = name
+            ret = run_job(hydra_context=self.hydra_context, task_function=self.task_function,
+                          config=config, job_dir_key="hydra.sweep.dir",
+                          job_subdir_key="hydra.sweep.subdir", configure_logging=False)
+        except Exception as err:  # composition failed: the run never started
+            return f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
+        if ret.status == JobStatus.FAILED:
+            err = ret._return_value
+            return "".join(traceback.format_exception(err)) if isinstance(err, BaseException) \
+                else str(err)
+        return None
+
+
+def _scheduler_job() -> dict[str, Any]:
+    """The SLURM job this process runs in, if any."""
+    keys = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURMD_NODENAME")
+    return {k: os.environ[k] for k in keys if k in os.environ}

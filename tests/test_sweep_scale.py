@@ -1,0 +1,215 @@
+"""Sweeps at scale (issue 19) and faults in sweeps (issue 20): tasks of K runs, resume that
+submits only what is missing, short run names, unique sweep folders, a failed error.json
+write, SIGTERM, and the sweep's steps as one dataset for pyarrow, polars and duckdb."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
+
+from sim import load_results, sweep, tasks
+from sim.results import COUNTS, UNITS, steps_files
+from sim.tasks import TASKS, run_name
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ("steps=12", "market.n_buyers=60")
+#: Six strategy fields at once: named by the overrides, this run's folder name was too long.
+SIX = ("strategy.company_wide.coordination=0.85", "strategy.company_wide.person_share=0.25",
+       "strategy.company_wide.cross_functional_rate=0.2",
+       "strategy.company_wide.dependency_investment=0.04",
+       "strategy.company_wide.complaint_handling=0.7",
+       "strategy.company_wide.overhead_per_account=0.09")
+SEEDS = "seed=range(0,6)"
+
+
+def sim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def tasks_of(folder: Path, attempt: int) -> list[list[str]]:
+    """The run names of each task of one attempt, from its runs.json files."""
+    return [[r["name"] for r in json.loads((t / "runs.json").read_text())]
+            for t in sorted((folder / TASKS).glob(f"{attempt:03d}-*"))]
+
+
+@pytest.fixture(scope="module")
+def batched(tmp_path_factory) -> dict[int, Path]:
+    """The same 6-run sweep with one run per task and with four runs per task."""
+    root = tmp_path_factory.mktemp("batched")
+    folders = {}
+    for k in (1, 4):
+        folder = root / f"k{k}"
+        proc = sim("-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
+                   f"hydra.sweeper.runs_per_task={k}", "hydra/launcher=joblib",
+                   "hydra.launcher.n_jobs=2", cwd=root)
+        assert proc.returncode == 0, proc.stderr
+        folders[k] = folder
+    return folders
+
+
+def test_runs_per_task_batches_runs_and_changes_no_result(batched):
+    one, four = batched[1], batched[4]
+    assert [len(t) for t in tasks_of(one, 1)] == [1] * 6
+    assert [len(t) for t in tasks_of(four, 1)] == [4, 2]
+    names = sorted(run_name([f"seed={s}", *TINY, *SIX]) for s in range(6))
+    assert sorted(p.parent.name for p in one.glob("*/manifest.json")) == names
+    for name in names:
+        assert len(name) == 10  # six swept fields, still a short folder name
+        assert (one / name / "summary.json").read_bytes() == \
+            (four / name / "summary.json").read_bytes()
+        assert (one / name / "steps.parquet").read_bytes() == \
+            (four / name / "steps.parquet").read_bytes()
+    info = json.loads((four / "sweep.json").read_text())
+    assert info["status"] == "complete" and info["complete"] == 6 and info["missing"] == 0
+
+
+def test_resume_submits_only_the_runs_that_are_not_complete(batched, tmp_path):
+    folder = tmp_path / "sweep"
+    subprocess.run(["cp", "-a", str(batched[4]), str(folder)], check=True)
+    lost = sorted(p.parent for p in folder.glob("*/manifest.json"))[:3]
+    for run in lost:
+        (run / "manifest.json").unlink()  # as if killed before the run finished
+    kept = {p.parent.name: p.read_bytes() for p in folder.glob("*/manifest.json")}
+    proc = sim("-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
+               "hydra.sweeper.runs_per_task=2", "hydra/launcher=joblib", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(n for t in tasks_of(folder, 2) for n in t) == sorted(r.name for r in lost)
+    assert [len(t) for t in tasks_of(folder, 2)] == [2, 1]
+    for name, data in kept.items():  # complete runs were not submitted, not rewritten
+        assert (folder / name / "manifest.json").read_bytes() == data
+    info = json.loads((folder / "sweep.json").read_text())
+    assert info["status"] == "complete" and info["complete"] == 6 and info["attempts"] == 2
+
+
+def test_the_steps_of_a_sweep_are_one_dataset_for_pyarrow_polars_and_duckdb(batched):
+    import duckdb
+    import polars as pl
+
+    folder = batched[4]
+    table = ds.dataset(steps_files(folder)).to_table()
+    frame = pl.scan_parquet(f"{folder}/*/steps.parquet").collect()
+    count, runs, seeds = duckdb.sql(
+        f"SELECT count(*), count(DISTINCT run), count(DISTINCT seed) "
+        f"FROM '{folder}/*/steps.parquet'").fetchall()[0]
+    assert table.num_rows == frame.height == count == 6 * 12 * 4  # runs × steps × suppliers
+    assert runs == 6 and seeds == 6
+    for name in ("run", "seed", *(o.partition("=")[0] for o in SIX), *COUNTS):
+        assert name in table.column_names and name in frame.columns, name
+    schema = table.schema
+    assert all(schema.field(c).type == "int64" for c in COUNTS)
+    assert schema.field("strategy.company_wide.coordination").type == "double"
+    units = json.loads(pq.read_schema(steps_files(folder)[0]).metadata[b"units"])
+    assert units["profit"] == UNITS["profit"] and units["accounts"] == "buyers"
+    joined = duckdb.sql(f"""SELECT count(*) FROM '{folder}/*/steps.parquet' s
+        JOIN '{folder}/runs.parquet' r USING (run, seed, strategy)""").fetchall()[0][0]
+    assert joined == count  # runs.parquet and the steps share run, seed and strategy
+
+
+def test_sweep_folders_differ_per_command_within_one_second(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    fixed = pd.Timestamp("2026-01-01T00:00:00", tz="UTC").to_pydatetime()
+    monkeypatch.setattr(sweep, "now", lambda: fixed)
+    a, b = (sweep.sweep_dir("sweeps", _root_=OmegaConf.create(
+        {"hydra": {"overrides": {"task": overrides}}})) for overrides in (["seed=1"], ["seed=2"]))
+    assert a != b and Path(a).is_absolute() and Path(a).parent == Path(b).parent
+
+
+def test_a_failed_error_json_write_does_not_stop_the_sweep(tmp_path, monkeypatch):
+    """A run fails on a disk that is full by then: its error.json cannot be written either.
+    The other runs go on; the failed one is recorded in sweep.json; exit status 1."""
+    import sim.__main__ as cli
+    from sim.model import RelationshipModel
+    from sim.results import write_json
+
+    run_for = RelationshipModel.run_for
+
+    def broken(self, steps):
+        if self.cfg.seed == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return run_for(self, steps)
+
+    def no_space(path, obj):
+        if Path(path).name == "error.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        write_json(path, obj)
+
+    monkeypatch.setattr(RelationshipModel, "run_for", broken)
+    monkeypatch.setattr(cli, "write_json", no_space)
+    monkeypatch.setattr(sweep, "write_json", no_space)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["sim", "-m", "seed=0,1,2", *TINY,
+                                      "hydra/job_logging=none", "hydra/hydra_logging=none"])
+    GlobalHydra.instance().clear()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 1
+    (folder,) = [p.parent for p in tmp_path.glob("results/sweeps/*/sweep.json")]
+    info = json.loads((folder / "sweep.json").read_text())
+    assert info["status"] == "failed" and info["complete"] == 2 and info["missing"] == 0
+    (failure,) = info["failed"]
+    assert failure["run"] == run_name(["seed=1", *TINY])
+    assert "No space left on device" in failure["error"]
+    assert not (folder / failure["run"] / "error.json").exists()
+    assert sorted(load_results(folder)["seed"].unique()) == [0, 2]
+
+
+def test_sigterm_marks_the_sweep_interrupted_with_the_command_to_resume(tmp_path):
+    args = ("-m", "seed=range(0,8)", "market.n_buyers=300", "steps=60",
+            "hydra/launcher=joblib", "hydra.launcher.n_jobs=1")
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not list(tmp_path.glob("results/*/*/*/manifest.json")):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    (folder,) = [p.parent for p in tmp_path.glob("results/sweeps/*/sweep.json")]
+    info = json.loads((folder / "sweep.json").read_text())
+    assert info["status"] == "interrupted" and 1 <= info["complete"] < 8
+    assert info["resume"] == "python -m sim " + " ".join(args[:1] + (
+        "'seed=range(0,8)'",) + args[2:])
+    assert "resume with:" in err and info["resume"] in err
+    assert "Traceback" not in err
+    if os.environ.get("CI") == "true":  # resuming finishes the sweep in the same folder
+        again = sim(*args, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert json.loads((folder / "sweep.json").read_text())["status"] == "complete"
+
+
+def test_tasks_hold_runs_per_task_runs_and_reject_zero():
+    runs = tasks.plan([[f"seed={s}"] for s in range(7)])
+    assert [len(b) for b in tasks.batches(runs, 3)] == [3, 3, 1]
+    assert [r for b in tasks.batches(runs, 3) for r in b] == runs
+    with pytest.raises(ValueError, match=r"runs_per_task=0 .*expected an integer >= 1"):
+        tasks.batches(runs, 0)
+
+
+def test_runs_of_a_task_still_queued_in_slurm_are_not_launched_again(tmp_path, monkeypatch):
+    runs = tasks.plan([[f"seed={s}"] for s in range(6)])
+    names = tasks.write_tasks(tmp_path, 1, tasks.batches(runs, 2))
+    tasks.record_jobs(tmp_path, names, ["41_0", "41_1", "41_2"], "slurm")
+    asked: list[list[str]] = []
+
+    def squeue(job_ids):
+        asked.append(sorted(job_ids))
+        return {"41_1"}  # still pending or running; 41_0 and 41_2 are gone
+
+    monkeypatch.setattr(tasks, "slurm_active", squeue)
+    todo, busy = tasks.pending(tmp_path, runs)
+    assert asked == [["41_0", "41_1", "41_2"]]
+    assert busy == runs[2:4] and todo == runs[:2] + runs[4:]

@@ -108,21 +108,27 @@ def _record_failure(out: Path, err: BaseException) -> None:
 
 
 def check_overrides(args: list[str]) -> None:
-    """Exit 2 with one line for an override Hydra cannot parse (e.g. unquoted unicode).
+    """Exit 2 with one line for an override Hydra cannot parse (e.g. unquoted unicode),
+    or a sweep (``seed=1,2``) without ``-m``.
 
-    Hydra's own message is a lexer error over several lines; this one names
-    the override and how to quote it.
+    Hydra's own messages are a lexer error or an "ambiguous value" over
+    several lines; these name the override and what to do.
     """
     parser = OverridesParser.create()
+    sweep = "-m" in args or "--multirun" in args
     for arg in args:
         if arg.startswith("-") or "=" not in arg:
             continue
+        key = arg.partition("=")[0]
         try:
-            parser.parse_overrides([arg])
+            override = parser.parse_overrides([arg])[0]
         except OverrideParseException:
-            key = arg.partition("=")[0]
             print(f"error: {arg!r} cannot be parsed: quote a value with spaces, unicode or "
                   f"special characters, e.g. {key}='…'", file=sys.stderr)
+            sys.exit(2)
+        if override.is_sweep_override() and not sweep:
+            print(f"error: {arg!r} is a sweep over several values: run it with -m "
+                  "(--multirun), or quote the value", file=sys.stderr)
             sys.exit(2)
 
 

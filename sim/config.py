@@ -566,6 +566,16 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
+def _raw(plain: Any, key: str) -> Any:
+    """The unresolved value at a dotted key (``scenario.events[0].t``), or None if absent."""
+    for part in key.replace("[", ".").replace("]", "").split("."):
+        try:
+            plain = plain[int(part)] if isinstance(plain, list) else plain[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+    return plain
+
+
 def to_config(cfg: DictConfig | Config) -> Config:
     """Turn a Hydra/OmegaConf node into a validated :class:`Config` dataclass."""
     if isinstance(cfg, Config):
@@ -577,7 +587,9 @@ def to_config(cfg: DictConfig | Config) -> Config:
         plain = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:  # e.g. an interpolation that does not resolve
         key = getattr(err, "full_key", None) or "config"
-        raise ConfigError(f"{key}: {str(err).splitlines()[0]}") from err
+        raw = _raw(OmegaConf.to_container(cfg, resolve=False), key)
+        raise ConfigError(f"{key}={raw!r} is not allowed: expected a value that resolves "
+                          f"({str(err).splitlines()[0]})") from err
     # unknown keys (force-added with "+key=") and values of the wrong type fail here
     _check_plain(plain, Config, "")
     obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), plain))

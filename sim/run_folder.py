@@ -117,7 +117,8 @@ def _own_unfinished(path: Path, overrides: list[str]) -> bool:
         return False
 
 
-#: The folder claimed by the callback, for the task function of the same process.
+#: The folder claimed by the callback, for the task function of the same process (the last
+#: run's only: a process may run the command line more than once, e.g. in tests).
 claimed: list[RunFolder] = []
 
 
@@ -138,9 +139,9 @@ class RunFolderCallback(Callback):
             sys.exit(2)
         rows = (cfg.steps // cfg.collect_every + 1) * cfg.market.n_suppliers
         try:
-            claimed.append(RunFolder.claim(Path(config.hydra.run.dir),
+            claimed[:] = [RunFolder.claim(Path(config.hydra.run.dir),
                                            list(config.hydra.overrides.task),
-                                           FIXED_BYTES + rows * BYTES_PER_ROW))
+                                           FIXED_BYTES + rows * BYTES_PER_ROW)]
         except RunFolderError as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(1)

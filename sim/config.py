@@ -90,7 +90,7 @@ STEPS = Interval(1, MAX_STEPS, integer=True,
 DEGREE = Interval(0, 10_000, integer=True, why="the graph holds n_buyers·degree/2 edges")
 #: CLV = m·r/(1 + d − r) (M14): at full retention r = 1 it divides by d, which float64 loses
 #: in 1 + d below d ≈ 2e-16 (then CLV = inf); 1e-6 keeps CLV ≤ 1e6·margin.
-DISCOUNT = Interval(1e-6, 1.0, why="CLV divides by 1 + d − retention, d at full retention")
+DISCOUNT = Interval(1e-6, 1.0, why="CLV = m·r/(1 + d − r) divides by d at full retention")
 #: Buyer volumes are log-normal(−σ²/2, σ), mean 1, stored in float32: beyond σ ≈ 13 every
 #: draw underflows to 0 and the mean volume is 0 (NaN breadth); at σ = 5 the median buyer
 #: already buys e^(−12.5) ≈ 4e-6 of the mean, so larger σ model nothing more.

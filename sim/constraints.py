@@ -32,10 +32,12 @@ def check(ok: bool, path: str, value: Any, allowed: str) -> None:
 
 
 def number(x: float) -> str:
-    """A bound as people write it: 0, 1, 0.5, 1e+06, 2**63 - 1."""
+    """A bound as people write it: 0.0, 0.5, 1e+06 (floats), 1_000, 2**63 - 1 (integers)."""
     if x == 2**63 - 1:
         return "2**63 - 1"
-    return format(x, "g") if isinstance(x, float) else f"{x:,}".replace(",", "_")
+    if isinstance(x, float):
+        return format(x, "g") if abs(x) >= 1e5 else repr(x)
+    return f"{x:,}".replace(",", "_")
 
 
 @dataclass(frozen=True)

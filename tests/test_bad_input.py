@@ -271,7 +271,7 @@ def test_a_run_resumes_its_own_unfinished_folder_and_refuses_a_finished_one(tmp_
     [
         ("buyers.name=ñ", "'buyers.name=ñ' cannot be parsed: quote a value"),
         ("market.noise=inf", "market.noise=inf is not allowed: expected a finite number in "
-                             "[0, 10]"),
+                             "[0.0, 10.0]"),
     ],
 )
 def test_unicode_and_infinity_get_a_clear_line(tmp_path, override, message):

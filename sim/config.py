@@ -95,8 +95,8 @@ DISCOUNT = Interval(1e-6, 1.0, why="CLV = m·r/(1 + d − r) divides by d at ful
 #: draw underflows to 0 and the mean volume is 0 (NaN breadth); at σ = 5 the median buyer
 #: already buys e^(−12.5) ≈ 4e-6 of the mean, so larger σ model nothing more.
 VOLUME_SIGMA = Interval(0.0, 5.0, why="volumes are float32 log-normal draws with mean 1")
-#: breadth = needs_breadth·(volume/mean)^η in float32; volume/mean ≤ n_buyers ≤ 1e8, and
-#: (1e8)^4 = 1e32 < 3.4e38, whereas an overflow times needs_breadth = 0 is NaN.
+#: breadth = needs_breadth·(volume/mean)^η in float32; volume/mean ≤ n_buyers, and even
+#: (1e9)^4 = 1e36 < 3.4e38, whereas an overflow times needs_breadth = 0 is NaN.
 ELASTICITY = Interval(0.0, 4.0, why="(volume/mean)^η must stay finite in float32")
 
 

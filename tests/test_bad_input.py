@@ -233,6 +233,8 @@ def victim(tmp_path) -> Path:
                      id="seed climbing out"),
         pytest.param(["hydra.run.dir=victim/notes.txt"], 1, "notes.txt is a file", id="a file",
                      marks=pytest.mark.slow),
+        pytest.param(["-m", "seed=0,1", "steps=abc", "hydra.sweep.dir=victim"], 2, "steps='abc'",
+                     id="bad value, sweep into an existing folder"),
     ],
 )
 def test_existing_files_are_never_touched(tmp_path, victim, overrides, status, message):

@@ -8,6 +8,10 @@ the working directory is still empty (no result folder, no log, no stray
 file). A subprocess costs about 3 s, so the default suite runs the cases in
 :data:`REPRESENTATIVE` and the whole corpus is marked ``slow`` (CI and
 ``pytest -m slow tests/test_bad_input.py`` run it; about 70 s on 2 cores).
+
+The last part checks that nothing is ever deleted: whatever ``hydra.run.dir``
+(or ``hydra.sweep.dir``) points at — an existing folder, a file, the working
+folder, a path a bad seed climbs out to — what was there stays byte for byte.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ its traceback in ``error.json`` while the others go on (:mod:`sim.sweep`).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import OverrideParseException
+from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -133,9 +134,21 @@ def check_overrides(args: list[str]) -> None:
 
 
 def cli() -> None:
-    """``python -m sim``: check the overrides, then let Hydra run."""
+    """``python -m sim``: check the overrides, then let Hydra run.
+
+    Hydra's own composition errors (an unknown group option, an unknown key
+    without ``+``, a key added twice) become one line and exit status 2, like
+    a bad value: Hydra is asked to raise them (``HYDRA_FULL_ERROR``) instead
+    of printing its several lines.
+    """
     check_overrides(sys.argv[1:])
-    main()
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    try:
+        main()
+    except (ConfigCompositionException, OverrideParseException) as err:
+        text = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        print(f"error: {text.split(' Config search path:')[0]}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

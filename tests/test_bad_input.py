@@ -159,12 +159,15 @@ def test_bad_config_exits_2_with_one_message_and_writes_nothing(tmp_path, overri
     [
         (["strategy=bogus"], "strategy/bogus"),  # unknown option of a config group
         (["market.bogus=1"], "market.bogus"),  # unknown key without "+": Hydra's override rule
+        (["+szzz.a=0", "+szzz=0"], "'szzz'"),  # a key added twice (found by the fuzz test)
     ],
 )
-def test_hydra_own_errors_stay_but_write_nothing(tmp_path, overrides, names):
+def test_hydra_own_errors_are_one_line_and_write_nothing(tmp_path, overrides, names):
     proc = sim([*overrides, f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path)
-    assert proc.returncode != 0
-    assert names in proc.stderr
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and names in lines[0], lines
+    assert "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -136,7 +136,7 @@ def _event_cases():
     """Each event kind with each of its numeric fields at the bounds a 6-step run allows."""
     m = Config().market.n_suppliers
     values = {"t": [1, 6], "supplier": [0, m - 1], "target": [-1, m - 1], "salesperson": [-1, 0],
-              "severity": [0.0, 1.0], "duration": [1, 1_000_000], "count": [1, 30],
+              "severity": [0.0, 1.0], "duration": [1, 1_000_000], "count": [1, 200],
               "cost": [0.0, 1e6]}
     for kind in EVENT_KINDS:
         for name, ends_ in values.items():

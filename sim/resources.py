@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 #: Peak bytes per buyer–supplier tie: 18 state arrays (54 B) plus orders and flags, and the
 #: full-matrix temporaries of a step (choice scores, Gumbel draws, masks). Measured: about 85.
 BYTES_PER_TIE = 100
-#: Bytes per buyer: the Mesa agent, its network cell and graph node (with the default 6
-#: neighbours), per-buyer arrays. Measured: about 2,200.
+#: Bytes per buyer: the Mesa agent, its network cell and graph node, per-buyer arrays.
+#: Measured: about 2,200 with the default 6 neighbours, whose edges are counted again
+#: below (so the estimate errs on the safe side: 1.3× to 1.6× the measured peaks).
 BYTES_PER_BUYER = 2_500
 #: Bytes per word-of-mouth edge (networkx adjacency both ways, neighbour matrix). Measured: ~310.
 BYTES_PER_EDGE = 350

@@ -87,6 +87,8 @@ SUPPLIERS = Interval(1, MAX_SUPPLIERS, integer=True,
                      why="at 1,000 suppliers one step takes seconds")
 STEPS = Interval(1, MAX_STEPS, integer=True,
                  why="a million steps of the default market take hours")
+#: capped at the number of suppliers by the model (market=wkh considers 1,000,000: all)
+CAPPED = Interval(1, math.inf, integer=True)
 #: Each hire splits the largest book among all colleagues, so hiring takes time ∝ count²:
 #: into 50 buyers, 200 hires took 1.4 s, 1,000 took 34 s (busy 2-core machine), 5,000 hung.
 HIRES = Interval(1, 200, integer=True, why="hiring takes time ∝ count²: 1,000 hires take 30 s")
@@ -272,7 +274,7 @@ class BuyersConfig:
     quotes: int = _f(
         2,
         "suppliers an adversarial buyer splits its order over",
-        Interval(1, MAX_SUPPLIERS, integer=True),
+        CAPPED,
     )
     haggle_discount: float = _unit(0.08, "price cut adversarial buyers push through (F8)")
     memory: float = _f(
@@ -354,7 +356,7 @@ class NetworkConfig:
     consideration: int = _f(
         3,
         "suppliers each buyer considers (capped at n_suppliers)",
-        Interval(1, MAX_SUPPLIERS, integer=True),
+        CAPPED,
     )
 
 

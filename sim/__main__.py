@@ -2,8 +2,13 @@
 
 Runs one simulation (or, with ``-m``, a sweep: e.g. ``+experiment=<name>``)
 and writes config.yaml, manifest.json, steps.parquet and summary.json into
-the Hydra run directory. A bad value stops the run with one message naming
-the field, exit status 2, and no result folder. In a sweep, a run whose
+the Hydra run directory. Before Hydra makes that folder,
+:class:`sim.run_folder.RunFolderCallback` validates the config and claims
+the folder: a bad value stops the run with one line naming the field and
+exit status 2, an unusable folder (not empty, not writable, no room) with
+one line naming it and exit status 1; nothing is written either way. A run
+that fails to write its results (disk full, permission lost) says so in one
+line, exits with status 1 and removes what it wrote. In a sweep, a run whose
 folder is already complete is skipped (resume), and a run that raises leaves
 its traceback in ``error.json`` while the others go on (:mod:`sim.sweep`).
 """
@@ -11,17 +16,19 @@ its traceback in ``error.json`` while the others go on (:mod:`sim.sweep`).
 from __future__ import annotations
 
 import logging
-import shutil
+import os
 import sys
 import traceback
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim import design, experiments
+from sim import design, experiments, run_folder
 from sim.api import CONFIG_DIR
 from sim.config import ConfigError, register_configs, to_config
 from sim.model import RelationshipModel
@@ -48,12 +55,10 @@ def main(dcfg: DictConfig) -> None:
         dcfg = design.apply(dcfg)
         cfg = to_config(dcfg)
     except ConfigError as err:
-        if in_sweep:  # the sweep checked every cell first; this is one design row
-            _record_failure(out, err)
-            return
-        shutil.rmtree(out, ignore_errors=True)
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        if not in_sweep:  # RunFolderCallback normally stops it before the folder exists
+            _give_up(f"error: {err}", 2)
+        _record_failure(out, err)  # a sweep checked every cell first; this is one design row
+        return
     try:
         started = now()
         model = RelationshipModel(cfg)
@@ -68,6 +73,13 @@ def main(dcfg: DictConfig) -> None:
                      overrides=list(hc.overrides.task),
                      experiment=hc.runtime.choices.get("experiment")),
         )
+    except (OSError, MemoryError) as err:
+        if in_sweep:
+            _record_failure(out, err)
+            return
+        if isinstance(err, MemoryError):
+            _give_up(f"error: out of memory in the run of {out}", 1)
+        _give_up(f"error: cannot write {err.filename or out}: {err.strerror or err}", 1)
     except Exception as err:
         _record_failure(out, err)
         if not in_sweep:
@@ -76,6 +88,14 @@ def main(dcfg: DictConfig) -> None:
     (out / ERROR).unlink(missing_ok=True)
     shares = {k: round(v["market_share"], 3) for k, v in summary["strategies"].items()}
     log.info("seed %d done in %s: market share %s", cfg.seed, out, shares)
+
+
+def _give_up(message: str, status: int) -> None:
+    """A single run that cannot finish: remove what it wrote, print one line, exit."""
+    for folder in run_folder.claimed:
+        folder.release()
+    print(message, file=sys.stderr)
+    sys.exit(status)
 
 
 def _record_failure(out: Path, err: BaseException) -> None:
@@ -88,5 +108,48 @@ def _record_failure(out: Path, err: BaseException) -> None:
     })
 
 
+def check_overrides(args: list[str]) -> None:
+    """Exit 2 with one line for an override Hydra cannot parse (e.g. unquoted unicode),
+    or a sweep (``seed=1,2``) without ``-m``.
+
+    Hydra's own messages are a lexer error or an "ambiguous value" over
+    several lines; these name the override and what to do.
+    """
+    parser = OverridesParser.create()
+    sweep = "-m" in args or "--multirun" in args
+    for arg in args:
+        if arg.startswith("-") or "=" not in arg:
+            continue
+        key = arg.partition("=")[0]
+        try:
+            override = parser.parse_overrides([arg])[0]
+        except OverrideParseException:
+            print(f"error: {arg!r} cannot be parsed: quote a value with spaces, unicode or "
+                  f"special characters, e.g. {key}='…'", file=sys.stderr)
+            sys.exit(2)
+        if override.is_sweep_override() and not sweep:
+            print(f"error: {arg!r} is a sweep over several values: run it with -m "
+                  "(--multirun), or quote the value", file=sys.stderr)
+            sys.exit(2)
+
+
+def cli() -> None:
+    """``python -m sim``: check the overrides, then let Hydra run.
+
+    Hydra's own composition errors (an unknown group option, an unknown key
+    without ``+``, a key added twice) become one line and exit status 2, like
+    a bad value: Hydra is asked to raise them (``HYDRA_FULL_ERROR``) instead
+    of printing its several lines.
+    """
+    check_overrides(sys.argv[1:])
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    try:
+        main()
+    except (ConfigCompositionException, OverrideParseException) as err:
+        text = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        print(f"error: {text.split(' Config search path:')[0]}", file=sys.stderr)
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    main()
+    cli()

@@ -11,12 +11,23 @@ dataclasses are registered in Hydra's ConfigStore as the schema of
 from __future__ import annotations
 
 import math
-import types
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
 
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from sim import constraints
+from sim.constraints import (
+    ConfigError,
+    Constraint,
+    Interval,
+    Names,
+    OneOf,
+    check,
+    expected,
+    type_ok,
+)
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 DEPARTMENTS: tuple[str, ...] = (
     "sales",
@@ -44,39 +55,95 @@ EVENT_KINDS: tuple[str, ...] = (
 )
 
 
-class ConfigError(ValueError):
-    """A configuration value is outside what the model accepts."""
+#: Largest count of anything per buyer (accounts, contacts, hires) the config accepts; the
+#: number of buyers itself is bounded by the memory a run needs (:mod:`sim.resources`).
+MAX_BUYERS = 100_000_000
+#: Every supplier runs Python code each step (filling orders, its books, data collection), so
+#: the cost of a step grows with the suppliers even in a small market: at 300 buyers a step
+#: took 18 ms with 4 suppliers, 0.3 s with 100 and 1.9 s with 1,000 (busy 2-core machine).
+MAX_SUPPLIERS = 1_000
+#: Steps are counted in int32 tie arrays (last contact); a million steps of the default market
+#: (18 ms per step measured) take about 5 hours.
+MAX_STEPS = 1_000_000
+
+# Bounds shared by many fields. The float32 tie arrays hold attraction J, which adds up a
+# purchase's surplus v·q − price each step (M8), and the choice multiplies utilities by β (M6):
+# with amounts ≤ 1e6, factors ≤ 100, weights ≤ 1e3 and at most MAX_STEPS steps, |β·U| stays
+# below 1e17, far from float32's 3.4e38. (Before these bounds, choice_intensity=1e38 or
+# value_per_quality=1e38 overflowed to inf and NaN.)
+UNIT = constraints.UNIT
+#: prices, values and costs per unit or per step
+AMOUNT = Interval(0.0, 1e6)
+PRICE = Interval(0.0, 1e6, open_lo=True)
+#: weights and intensities of the choice utility (M6) and contact bonds
+WEIGHT = Interval(0.0, 1e3)
+#: price multipliers
+FACTOR = Interval(0.0, 100.0, open_lo=True)
+#: gains and weights whose result is clipped to [0, 1]: larger values change nothing
+GAIN = Interval(0.0, 100.0)
+#: standard deviations and promise inflation (results are clipped to [0, 1])
+SPREAD = Interval(0.0, 10.0)
+SUPPLIERS = Interval(1, MAX_SUPPLIERS, integer=True,
+                     why="at 1,000 suppliers one step takes seconds")
+STEPS = Interval(1, MAX_STEPS, integer=True,
+                 why="a million steps of the default market take hours")
+#: capped at the number of suppliers by the model (market=wkh considers 1,000,000: all)
+CAPPED = Interval(1, math.inf, integer=True)
+#: Each hire splits the largest book among all colleagues, so hiring takes time ∝ count²:
+#: into 50 buyers, 200 hires took 1.4 s, 1,000 took 34 s (busy 2-core machine), 5,000 hung.
+HIRES = Interval(1, 200, integer=True, why="hiring takes time ∝ count²: 1,000 hires take 30 s")
+DEGREE = Interval(0, 10_000, integer=True, why="the graph holds n_buyers·degree/2 edges")
+#: CLV = m·r/(1 + d − r) (M14): at full retention r = 1 it divides by d, which float64 loses
+#: in 1 + d below d ≈ 2e-16 (then CLV = inf); 1e-6 keeps CLV ≤ 1e6·margin.
+DISCOUNT = Interval(1e-6, 1.0, why="CLV = m·r/(1 + d − r) divides by d at full retention")
+#: Buyer volumes are log-normal(−σ²/2, σ), mean 1, stored in float32: beyond σ ≈ 13 every
+#: draw underflows to 0 and the mean volume is 0 (NaN breadth); at σ = 5 the median buyer
+#: already buys e^(−12.5) ≈ 4e-6 of the mean, so larger σ model nothing more.
+VOLUME_SIGMA = Interval(0.0, 5.0, why="volumes are float32 log-normal draws with mean 1")
+#: breadth = needs_breadth·(volume/mean)^η in float32; volume/mean ≤ n_buyers, and even
+#: (1e9)^4 = 1e36 < 3.4e38, whereas an overflow times needs_breadth = 0 is NaN.
+ELASTICITY = Interval(0.0, 4.0, why="(volume/mean)^η must stay finite in float32")
 
 
-def _f(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - mirrors argparse
-    """A dataclass field with a one-line description in its metadata."""
+def _f(default: Any, help: str, bounds: Constraint | None = None) -> Any:  # noqa: A002
+    """A dataclass field with a one-line description and what it accepts, in its metadata."""
+    meta = {"help": help, "bounds": bounds}
     if isinstance(default, list | dict):
-        return field(default_factory=lambda: default.copy(), metadata={"help": help, **kw})
-    return field(default=default, metadata={"help": help, **kw})
+        return field(default_factory=lambda: default.copy(), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _unit(default: float, help: str) -> Any:  # noqa: A002
+    """A share, probability, rate or threshold: a number in [0, 1]."""
+    return _f(default, help, UNIT)
 
 
 @dataclass
 class StrategyProfile:
     """How a supplier following one strategy organises the account (M1, M5, M7–M10)."""
 
-    coordination: float = _f(0.5, "κ: how well departments keep the promises sales make")
-    person_share: float = _f(0.5, "ρ: share of each new bond that is bound to the salesperson")
-    cross_functional_rate: float = _f(
+    coordination: float = _unit(0.5, "κ: how well departments keep the promises sales make")
+    person_share: float = _unit(0.5, "ρ: share of each new bond that is bound to the salesperson")
+    cross_functional_rate: float = _unit(
         0.0, "share of active accounts touched by other departments each step (F9)"
     )
-    dependency_investment: float = _f(
+    dependency_investment: float = _unit(
         0.0, "share of top accounts that get a dependency investment each step (M10)"
     )
     monitor_silent_after: int = _f(
-        0, "m: contact accounts silent for more than m steps (0 = no monitoring policy, M9)"
+        0, "m: contact accounts silent for more than m steps (0 = no monitoring policy, M9)",
+        Interval(0, MAX_STEPS, integer=True),
     )
-    complaint_handling: float = _f(
+    complaint_handling: float = _unit(
         0.5, "probability per step that a pending complaint is answered (scaled by service)"
     )
     overhead_per_account: float = _f(
-        0.0, "coordination overhead per active account per step, multiplied by κ"
+        0.0, "coordination overhead per active account per step, multiplied by κ",
+        AMOUNT,
     )
-    price_factor: float = _f(1.0, "list price relative to the market price (cost of the model)")
+    price_factor: float = _f(
+        1.0, "list price relative to the market price (cost of the model)", FACTOR,
+    )
 
 
 #: The three strategies as parameter sets; the README's strategy table shows them.
@@ -112,6 +179,7 @@ class StrategyConfig:
     assignment: list[str] = _f(
         ["lone_seller", "company_wide"],
         "strategy of supplier j is assignment[j % len(assignment)]",
+        Names(STRATEGIES),
     )
     lone_seller: StrategyProfile = _profile("lone_seller")
     company_wide: StrategyProfile = _profile("company_wide")
@@ -126,22 +194,26 @@ class StrategyConfig:
 class SalesConfig:
     """The sales force (M2, M5, M7)."""
 
-    accounts_per_salesperson: int = _f(40, "accounts a supplier plans per salesperson")
-    capacity: int = _f(8, "contacts a salesperson can make per step")
-    skill_mean: float = _f(0.7, "mean salesperson skill in [0,1]")
-    skill_sd: float = _f(0.1, "standard deviation of salesperson skill")
-    coverage: float = _f(
+    accounts_per_salesperson: int = _f(
+        40, "accounts a supplier plans per salesperson", Interval(1, MAX_BUYERS, integer=True),
+    )
+    capacity: int = _f(
+        8, "contacts a salesperson can make per step", Interval(0, MAX_BUYERS, integer=True),
+    )
+    skill_mean: float = _unit(0.7, "mean salesperson skill in [0,1]")
+    skill_sd: float = _unit(0.1, "standard deviation of salesperson skill")
+    coverage: float = _unit(
         0.6, "θ: how well a salesperson alone stands in for other departments (M7)"
     )
-    promise_inflation: float = _f(0.05, "mean ψ: salespeople promise q̂·(1+ψ) (M7, F4)")
-    promise_inflation_sd: float = _f(0.03, "spread of ψ across salespeople")
-    departure_hazard: float = _f(0.0, "probability per step that a salesperson leaves (M2)")
-    poach_share: float = _f(0.7, "share of departures that go to a competitor")
-    portability: float = _f(
+    promise_inflation: float = _f(0.05, "mean ψ: salespeople promise q̂·(1+ψ) (M7, F4)", SPREAD)
+    promise_inflation_sd: float = _f(0.03, "spread of ψ across salespeople", SPREAD)
+    departure_hazard: float = _unit(0.0, "probability per step that a salesperson leaves (M2)")
+    poach_share: float = _unit(0.7, "share of departures that go to a competitor")
+    portability: float = _unit(
         0.9, "share of person-bound loyalty that follows a poached salesperson (L3)"
     )
-    contact_bond: float = _f(0.05, "bond added by one salesperson contact, times skill")
-    salary: float = _f(0.5, "cost of one salesperson per step")
+    contact_bond: float = _f(0.05, "bond added by one salesperson contact, times skill", WEIGHT)
+    salary: float = _f(0.5, "cost of one salesperson per step", AMOUNT)
 
 
 @dataclass
@@ -149,25 +221,36 @@ class MarketConfig:
     """The market: who is in it and how goods are priced and delivered (M1, M6, M7, M14)."""
 
     name: str = _f("default", "label of this market preset")
-    n_buyers: int = _f(300, "number of buyers")
-    n_suppliers: int = _f(4, "number of suppliers")
-    departments: list[str] = _f(list(DEPARTMENTS), "departments every supplier has")
-    capability_mean: float = _f(0.7, "mean department capability c[j,d]")
-    capability_sd: float = _f(0.08, "spread of capability across suppliers and departments")
-    price: float = _f(1.0, "list price per unit of volume")
-    price_dispersion: float = _f(0.03, "relative spread of list prices across suppliers")
-    unit_cost: float = _f(0.55, "cost per unit of volume delivered")
-    value_per_quality: float = _f(2.0, "v: buyer's value of one unit delivered at q=1")
-    noise: float = _f(0.08, "standard deviation of delivered performance (M7)")
-    uncertainty: float = _f(0.0, "environmental uncertainty: scales demand/quality shocks (M12)")
-    supply_capacity: float | None = _f(
-        None, "stock per supplier per step, in fair shares of demand; null = no limit"
+    n_buyers: int = _f(300, "number of buyers", Interval(1, math.inf, integer=True))
+    n_suppliers: int = _f(4, "number of suppliers", SUPPLIERS)
+    departments: list[str] = _f(
+        list(DEPARTMENTS), "departments every supplier has", Names(DEPARTMENTS, unique=True),
     )
-    payoff: str = _f("surplus", "surplus: π = v·q − price; constant: π = profit_per_purchase")
-    profit_per_purchase: float = _f(1.0, "π when payoff=constant (the WKH case, §4)")
-    financial_weight: float = _f(0.2, "weight of the supplier's financial health in choice (F6)")
-    health_rate: float = _f(0.1, "rate at which financial health follows the margin (M1)")
-    discount_rate: float = _f(0.02, "per-step discount rate for customer lifetime value (M14)")
+    capability_mean: float = _unit(0.7, "mean department capability c[j,d]")
+    capability_sd: float = _unit(0.08, "spread of capability across suppliers and departments")
+    price: float = _f(1.0, "list price per unit of volume", PRICE)
+    price_dispersion: float = _unit(0.03, "relative spread of list prices across suppliers")
+    unit_cost: float = _f(0.55, "cost per unit of volume delivered", AMOUNT)
+    value_per_quality: float = _f(2.0, "v: buyer's value of one unit delivered at q=1", AMOUNT)
+    noise: float = _f(0.08, "standard deviation of delivered performance (M7)", SPREAD)
+    uncertainty: float = _f(
+        0.0, "environmental uncertainty: scales demand/quality shocks (M12)", SPREAD,
+    )
+    supply_capacity: float | None = _f(
+        None, "stock per supplier per step, in fair shares of demand; null = no limit",
+        Interval(0.0, 1e6, open_lo=True),
+    )
+    payoff: str = _f(
+        "surplus", "surplus: π = v·q − price; constant: π = profit_per_purchase", OneOf(PAYOFFS),
+    )
+    profit_per_purchase: float = _f(1.0, "π when payoff=constant (the WKH case, §4)", AMOUNT)
+    financial_weight: float = _f(
+        0.2, "weight of the supplier's financial health in choice (F6)", WEIGHT,
+    )
+    health_rate: float = _unit(0.1, "rate at which financial health follows the margin (M1)")
+    discount_rate: float = _f(
+        0.02, "per-step discount rate for customer lifetime value (M14)", DISCOUNT,
+    )
 
 
 @dataclass
@@ -175,96 +258,140 @@ class BuyersConfig:
     """Buyers' needs, stance and behaviour (M3)."""
 
     name: str = _f("default", "label of this buyer preset")
-    needs_breadth: float = _f(
+    needs_breadth: float = _unit(
         0.5, "share of needs outside product: 0 = product only, 1 = spread over all departments"
     )
     breadth_volume_elasticity: float = _f(
-        0.5, "η: a buyer's breadth is needs_breadth·(volume/mean)^η, capped at 1 (M3)"
+        0.5, "η: a buyer's breadth is needs_breadth·(volume/mean)^η, capped at 1 (M3)",
+        ELASTICITY,
     )
-    needs_concentration: float = _f(1.0, "Dirichlet concentration of non-product needs")
-    volume_sigma: float = _f(0.8, "log-normal σ of purchase volume (value tiers)")
-    purchase_prob: float = _f(0.7, "probability a buyer has a purchase need in a step")
-    adversarial_share: float = _f(0.3, "share of buyers with an adversarial stance (F8)")
-    quotes: int = _f(2, "suppliers an adversarial buyer splits its order over")
-    haggle_discount: float = _f(0.08, "price cut adversarial buyers push through (F8)")
-    memory: float = _f(0.1, "γ: WKH forgetting rate of attraction, in (0,1]")
-    choice_intensity: float = _f(1.0, "β: logit choice intensity (M6)")
-    price_sensitivity: float = _f(4.0, "λ: weight of price in choice (M6)")
-    adversarial_price_factor: float = _f(2.0, "adversarial buyers weigh price this many times more")
-    switching_weight: float = _f(1.0, "σ: weight of dependency (switching cost) in choice (M6)")
-    voice_propensity: float = _f(0.5, "mean probability a dissatisfied buyer complains (M9)")
-    failure_tolerance: float = _f(0.3, "delivered q below this is a serious failure (F9)")
+    needs_concentration: float = _f(
+        1.0, "Dirichlet concentration of non-product needs", Interval(1e-3, 1e3),
+    )
+    volume_sigma: float = _f(0.8, "log-normal σ of purchase volume (value tiers)", VOLUME_SIGMA)
+    purchase_prob: float = _unit(0.7, "probability a buyer has a purchase need in a step")
+    adversarial_share: float = _unit(0.3, "share of buyers with an adversarial stance (F8)")
+    quotes: int = _f(
+        2,
+        "suppliers an adversarial buyer splits its order over",
+        CAPPED,
+    )
+    haggle_discount: float = _unit(0.08, "price cut adversarial buyers push through (F8)")
+    memory: float = _f(
+        0.1, "γ: WKH forgetting rate of attraction, in (0,1]", Interval(0.0, 1.0, open_lo=True),
+    )
+    choice_intensity: float = _f(1.0, "β: logit choice intensity (M6)", WEIGHT)
+    price_sensitivity: float = _f(4.0, "λ: weight of price in choice (M6)", WEIGHT)
+    adversarial_price_factor: float = _f(
+        2.0, "adversarial buyers weigh price this many times more", FACTOR,
+    )
+    switching_weight: float = _f(
+        1.0, "σ: weight of dependency (switching cost) in choice (M6)", WEIGHT,
+    )
+    voice_propensity: float = _unit(0.5, "mean probability a dissatisfied buyer complains (M9)")
+    failure_tolerance: float = _unit(0.3, "delivered q below this is a serious failure (F9)")
 
 
 @dataclass
 class RelationshipConfig:
     """Parameters of the tie dynamics M5–M13."""
 
-    initial_trust: float = _f(0.3, "T₀: trust of a new tie and the level decay returns to")
-    trust_gain: float = _f(0.5, "a⁺: trust gain per unit of positive disconfirmation (M8)")
-    trust_loss: float = _f(0.9, "a⁻: trust loss per unit of negative disconfirmation (M8)")
-    tolerance_zone: float = _f(0.1, "ν: a shortfall up to ν still counts as a promise kept (M8)")
-    satisfaction_rate: float = _f(0.3, "rate at which satisfaction follows its target (M8)")
-    disconfirmation_weight: float = _f(1.0, "weight of δ in the satisfaction target (M8)")
-    commitment_rate: float = _f(0.1, "rate at which commitment follows trust·satisfaction (M8)")
-    dissatisfied_below: float = _f(0.5, "satisfaction below this makes a buyer dissatisfied (M9)")
-    silent_churn_hazard: float = _f(0.25, "churn hazard per step of a silent dissatisfied tie (F5)")
-    voiced_churn_hazard: float = _f(0.06, "churn hazard per step while a complaint is pending")
-    recovery: float = _f(0.6, "share of lost trust recovered when a complaint is answered (M9)")
-    decay: float = _f(0.02, "ε: entropy decay of T, J and C per step without contact (M9, F5)")
-    trust_floor: float = _f(0.05, "trust below this dissolves the tie (M13)")
-    failure_exit: float = _f(0.3, "probability that a serious failure dissolves the tie (M13)")
-    reconsider_rate: float = _f(0.05, "probability per step that a dissolved tie is reconsidered")
-    learning_rate: float = _f(0.1, "knowledge K gained per interaction, K += r·(1−K) (M7, F10)")
-    fit_gain: float = _f(0.3, "φ: performance grows by factor (1+φ·K) with knowledge (F10)")
-    dependency_step: float = _f(0.15, "D gained per dependency investment, D += s·(1−D) (M10)")
-    dependency_decay: float = _f(0.01, "D lost per step, D −= d·D (M10)")
-    dependency_cost: float = _f(0.3, "cost of one dependency investment (M14)")
-    contact_cost: float = _f(0.02, "cost of one cross-functional or monitoring contact (M14)")
-    wallet_memory: float = _f(0.2, "rate of the share-of-wallet moving average")
-    tc_at_zero_trust: float = _f(0.5, "τ(0): non-productive share of face time at no trust (F7)")
-    tc_trust_slope: float = _f(0.375, "τ(T) = τ(0) − slope·T; 0.375 gives τ(1)=0.125 (F7)")
-    tc_cost: float = _f(0.1, "transaction cost per unit volume per unit of τ (M11)")
-    inspection_threshold: float = _f(0.7, "trust above which inspection is skipped (M11)")
-    inspection_cost: float = _f(0.03, "inspection cost per unit volume (M11)")
-    improvement_threshold: float = _f(0.6, "trust above which partners improve jointly (M12)")
-    improvement_rate: float = _f(0.002, "capability gain per qualifying purchase share (M12)")
-    flexibility: float = _f(0.6, "share of uncertainty shocks a trusted partner absorbs (M12)")
-    expansion_trust: float = _f(0.5, "trust to move exploration → expansion (M13)")
-    expansion_wallet: float = _f(0.3, "share of wallet to move exploration → expansion")
-    commitment_trust: float = _f(0.65, "trust to move expansion → commitment (M13)")
-    commitment_level: float = _f(0.4, "commitment to move expansion → commitment")
-    commitment_wallet: float = _f(0.5, "share of wallet to move expansion → commitment")
-    partner_trust: float = _f(0.75, "trust above which a committed supplier is promoted (F9)")
-    partner_share: float = _f(0.7, "share of volume a strategic partner gets first (F9)")
-    word_of_mouth: float = _f(0.02, "rate at which trust drifts to the neighbours' trust")
+    initial_trust: float = _unit(0.3, "T₀: trust of a new tie and the level decay returns to")
+    trust_gain: float = _f(0.5, "a⁺: trust gain per unit of positive disconfirmation (M8)", GAIN)
+    trust_loss: float = _f(0.9, "a⁻: trust loss per unit of negative disconfirmation (M8)", GAIN)
+    tolerance_zone: float = _unit(0.1, "ν: a shortfall up to ν still counts as a promise kept (M8)")
+    satisfaction_rate: float = _unit(0.3, "rate at which satisfaction follows its target (M8)")
+    disconfirmation_weight: float = _f(1.0, "weight of δ in the satisfaction target (M8)", GAIN)
+    commitment_rate: float = _unit(0.1, "rate at which commitment follows trust·satisfaction (M8)")
+    dissatisfied_below: float = _unit(
+        0.5, "satisfaction below this makes a buyer dissatisfied (M9)",
+    )
+    silent_churn_hazard: float = _unit(
+        0.25, "churn hazard per step of a silent dissatisfied tie (F5)",
+    )
+    voiced_churn_hazard: float = _unit(0.06, "churn hazard per step while a complaint is pending")
+    recovery: float = _unit(0.6, "share of lost trust recovered when a complaint is answered (M9)")
+    decay: float = _unit(0.02, "ε: entropy decay of T, J and C per step without contact (M9, F5)")
+    trust_floor: float = _unit(0.05, "trust below this dissolves the tie (M13)")
+    failure_exit: float = _unit(0.3, "probability that a serious failure dissolves the tie (M13)")
+    reconsider_rate: float = _unit(
+        0.05, "probability per step that a dissolved tie is reconsidered",
+    )
+    learning_rate: float = _unit(0.1, "knowledge K gained per interaction, K += r·(1−K) (M7, F10)")
+    fit_gain: float = _f(0.3, "φ: performance grows by factor (1+φ·K) with knowledge (F10)", GAIN)
+    dependency_step: float = _unit(0.15, "D gained per dependency investment, D += s·(1−D) (M10)")
+    dependency_decay: float = _unit(0.01, "D lost per step, D −= d·D (M10)")
+    dependency_cost: float = _f(0.3, "cost of one dependency investment (M14)", AMOUNT)
+    contact_cost: float = _f(
+        0.02, "cost of one cross-functional or monitoring contact (M14)", AMOUNT,
+    )
+    wallet_memory: float = _unit(0.2, "rate of the share-of-wallet moving average")
+    tc_at_zero_trust: float = _unit(0.5, "τ(0): non-productive share of face time at no trust (F7)")
+    tc_trust_slope: float = _unit(0.375, "τ(T) = τ(0) − slope·T; 0.375 gives τ(1)=0.125 (F7)")
+    tc_cost: float = _f(0.1, "transaction cost per unit volume per unit of τ (M11)", AMOUNT)
+    inspection_threshold: float = _unit(0.7, "trust above which inspection is skipped (M11)")
+    inspection_cost: float = _f(0.03, "inspection cost per unit volume (M11)", AMOUNT)
+    improvement_threshold: float = _unit(0.6, "trust above which partners improve jointly (M12)")
+    improvement_rate: float = _unit(0.002, "capability gain per qualifying purchase share (M12)")
+    flexibility: float = _unit(0.6, "share of uncertainty shocks a trusted partner absorbs (M12)")
+    expansion_trust: float = _unit(0.5, "trust to move exploration → expansion (M13)")
+    expansion_wallet: float = _unit(0.3, "share of wallet to move exploration → expansion")
+    commitment_trust: float = _unit(0.65, "trust to move expansion → commitment (M13)")
+    commitment_level: float = _unit(0.4, "commitment to move expansion → commitment")
+    commitment_wallet: float = _unit(0.5, "share of wallet to move expansion → commitment")
+    partner_trust: float = _unit(0.75, "trust above which a committed supplier is promoted (F9)")
+    partner_share: float = _unit(0.7, "share of volume a strategic partner gets first (F9)")
+    word_of_mouth: float = _unit(0.02, "rate at which trust drifts to the neighbours' trust")
 
 
 @dataclass
 class NetworkConfig:
     """Consideration sets and the buyer–buyer word-of-mouth graph."""
 
-    kind: str = _f("watts_strogatz", "word-of-mouth graph generator (see NETWORKS)")
-    degree: int = _f(6, "mean degree of the word-of-mouth graph")
-    rewiring: float = _f(0.1, "Watts–Strogatz rewiring probability")
-    consideration: int = _f(3, "suppliers each buyer considers (capped at n_suppliers)")
+    kind: str = _f(
+        "watts_strogatz", "word-of-mouth graph generator (see NETWORKS)", OneOf(NETWORKS),
+    )
+    degree: int = _f(6, "mean degree of the word-of-mouth graph", DEGREE)
+    rewiring: float = _unit(0.1, "Watts–Strogatz rewiring probability")
+    consideration: int = _f(
+        3,
+        "suppliers each buyer considers (capped at n_suppliers)",
+        CAPPED,
+    )
 
 
 @dataclass
 class EventConfig:
     """A scheduled what-if event (M15)."""
 
-    kind: str = _f("salesperson_leaves", "one of EVENT_KINDS")
-    t: int = _f(1, "step at which the event happens (1-based)")
-    supplier: int = _f(0, "supplier the event happens to")
-    target: int = _f(-1, "competitor receiving a poached salesperson (-1 = random rival)")
-    salesperson: int = _f(-1, "index within the supplier's sales force (-1 = most accounts)")
+    kind: str = _f("salesperson_leaves", "one of EVENT_KINDS", OneOf(EVENT_KINDS))
+    t: int = _f(
+        1, "step at which the event happens (1-based)", Interval(1, MAX_STEPS, integer=True),
+    )
+    supplier: int = _f(0, "supplier the event happens to", Interval(0, MAX_SUPPLIERS, integer=True))
+    target: int = _f(
+        -1,
+        "competitor receiving a poached salesperson (-1 = random rival)",
+        Interval(-1, MAX_SUPPLIERS, integer=True),
+    )
+    salesperson: int = _f(
+        -1,
+        "index within the supplier's sales force (-1 = most accounts)",
+        Interval(-1, MAX_BUYERS, integer=True),
+    )
     department: str = _f("product", "department of a quality failure")
-    severity: float = _f(0.5, "size of a failure, price cut or shock")
-    duration: int = _f(1, "steps the event lasts")
-    strategy: str = _f("company_wide", "new strategy for switch_strategy / new_entrant")
-    count: int = _f(1, "people hired (hire_salespeople) or top accounts (invest_integration)")
-    cost: float = _f(0.0, "one-off cost booked when the event happens (e.g. a strategy switch)")
+    severity: float = _unit(0.5, "size of a failure, price cut or shock")
+    duration: int = _f(1, "steps the event lasts", Interval(1, MAX_STEPS, integer=True))
+    strategy: str = _f(
+        "company_wide", "new strategy for switch_strategy / new_entrant", OneOf(STRATEGIES),
+    )
+    count: int = _f(
+        1, "people hired (hire_salespeople) or top accounts (invest_integration)",
+        HIRES,
+    )
+    cost: float = _f(
+        0.0, "one-off cost booked when the event happens (e.g. a strategy switch)", AMOUNT,
+    )
 
 
 @dataclass
@@ -298,12 +425,26 @@ class DesignConfig:
 class Config:
     """Root of the configuration: the top-level keys are fixed names."""
 
-    seed: int = _f(0, "seed of every random stream of the run")
-    seeds: int = _f(1, "seeds per cell of an experiment's sweep (experiments/*/experiment.yaml)")
-    steps: int = _f(100, "purchase periods to simulate")
-    engine: str = _f("vector", "vector (one call per phase) or agent (Buyer.step per buyer)")
-    collect_every: int = _f(1, "collect supplier data every k steps")
-    warmup_share: float = _f(0.8, "summaries average the steps after this share of the run")
+    seed: int = _f(
+        0, "seed of every random stream of the run", Interval(0, 2**63 - 1, integer=True),
+    )
+    seeds: int = _f(
+        1,
+        "seeds per cell of an experiment's sweep (experiments/*/experiment.yaml)",
+        Interval(1, 100_000, integer=True),
+    )
+    steps: int = _f(100, "purchase periods to simulate", STEPS)
+    engine: str = _f(
+        "vector", "vector (one call per phase) or agent (Buyer.step per buyer)", OneOf(ENGINES),
+    )
+    collect_every: int = _f(
+        1, "collect supplier data every k steps", Interval(1, MAX_STEPS, integer=True),
+    )
+    warmup_share: float = _f(
+        0.8,
+        "summaries average the steps after this share of the run",
+        Interval(0.0, 1.0, open_hi=True),
+    )
     market: MarketConfig = field(default_factory=MarketConfig)
     buyers: BuyersConfig = field(default_factory=BuyersConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
@@ -325,6 +466,7 @@ def register_configs() -> None:
     (Hydra's override rule), and are then rejected by :func:`to_config`.
     """
     from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
 
     cs = ConfigStore.instance()
     cs.store(name="schema", node=OmegaConf.to_container(OmegaConf.structured(Config)))
@@ -332,74 +474,13 @@ def register_configs() -> None:
 
 # ---------------------------------------------------------------- validation
 
-_UNIT = (0.0, 1.0)
-
-
-def _check(ok: bool, path: str, value: Any, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(f"{path}={value!r} is not allowed: expected {allowed}")
-
-
-def _in_range(path: str, value: float, lo: float, hi: float, *, open_lo: bool = False) -> None:
-    finite = isinstance(value, int | float) and math.isfinite(value)
-    ok = finite and (value > lo if open_lo else value >= lo) and value <= hi
-    lo_s = f"({lo}" if open_lo else f"[{lo}"
-    _check(ok, path, value, f"a number in {lo_s}, {hi}]")
-
-
-def _unit_fields(obj: Any, prefix: str, names: tuple[str, ...]) -> None:
-    for name in names:
-        _in_range(f"{prefix}.{name}", getattr(obj, name), *_UNIT)
-
-
-def _non_negative(obj: Any, prefix: str) -> None:
-    """Every numeric field of a dataclass must be finite and ≥ 0."""
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        _in_range(f"{prefix}.{f.name}", value, 0.0, math.inf)
-
-
-def _expected(tp: Any) -> str:
-    """What a field of type ``tp`` accepts, in words."""
-    origin, args = get_origin(tp), get_args(tp)
-    if origin in (Union, types.UnionType):
-        return " or ".join(_expected(a) for a in args)
-    if origin is list:
-        return f"a list, each item {_expected(args[0])}"
-    if origin is dict:
-        return f"a mapping from {_expected(args[0])} to {_expected(args[1])}"
-    if is_dataclass(tp):
-        return f"a group with keys {[f.name for f in fields(tp)]}"
-    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string",
-             type(None): "null"}
-    return names.get(tp, str(tp))
-
-
-def _type_ok(value: Any, tp: Any) -> bool:
-    """True if ``value`` has type ``tp`` (an int is a float; a bool is neither)."""
-    origin, args = get_origin(tp), get_args(tp)
-    if origin in (Union, types.UnionType):
-        return any(_type_ok(value, a) for a in args)
-    if origin is list:
-        return isinstance(value, list) and all(_type_ok(v, args[0]) for v in value)
-    if origin is dict:
-        return isinstance(value, dict) and all(
-            _type_ok(k, args[0]) and _type_ok(v, args[1]) for k, v in value.items())
-    if tp is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, tp)
-
 
 def _check_types(obj: Any, prefix: str = "") -> None:
     """Every field of a config dataclass (recursively) has its annotated type."""
     hints = get_type_hints(type(obj))
     for f in fields(obj):
         path, tp, value = f"{prefix}{f.name}", hints[f.name], getattr(obj, f.name)
-        _check(_type_ok(value, tp), path, value, _expected(tp))
+        check(type_ok(value, tp), path, value, expected(tp))
         if is_dataclass(value):
             _check_types(value, f"{path}.")
         elif isinstance(value, list):
@@ -415,7 +496,7 @@ def _check_plain(value: Any, tp: Any, path: str) -> None:
     path (``scenario.events[0].t``) before OmegaConf builds the dataclasses.
     """
     if is_dataclass(tp):
-        _check(isinstance(value, dict), path or "config", value, _expected(tp))
+        check(isinstance(value, dict), path or "config", value, expected(tp))
         hints = get_type_hints(tp)
         for key, item in value.items():
             sub = f"{path}.{key}" if path else str(key)
@@ -424,7 +505,7 @@ def _check_plain(value: Any, tp: Any, path: str) -> None:
                                   f"of {path or 'the config'}, one of {list(hints)}")
             _check_plain(item, hints[key], sub)
         return
-    _check(_type_ok(value, tp) or _is_dataclass_list(value, tp), path, value, _expected(tp))
+    check(type_ok(value, tp) or _is_dataclass_list(value, tp), path, value, expected(tp))
     if _is_dataclass_list(value, tp):
         for k, item in enumerate(value):
             _check_plain(item, get_args(tp)[0], f"{path}[{k}]")
@@ -445,158 +526,71 @@ def _max_salespeople(cfg: Config) -> int:
     return max(1, math.ceil(cfg.market.n_buyers / cfg.sales.accounts_per_salesperson))
 
 
+def _check_relations(cfg: Config) -> None:
+    """The rules that relate two fields (each field's own bounds are checked already)."""
+    check(cfg.collect_every <= cfg.steps, "collect_every", cfg.collect_every,
+          f"an integer in [1, steps={cfg.steps}] (else nothing is collected)")
+    m, r = cfg.market, cfg.relationship
+    check("product" in m.departments, "market.departments", m.departments, "a list with product")
+    check(r.tc_trust_slope <= r.tc_at_zero_trust, "relationship.tc_trust_slope",
+          r.tc_trust_slope, f"at most tc_at_zero_trust={r.tc_at_zero_trust} so that τ(1) ≥ 0")
+    staff = _max_salespeople(cfg)
+    for k, e in enumerate(cfg.scenario.events):
+        p = f"scenario.events[{k}]"
+        check(e.t <= cfg.steps, f"{p}.t", e.t, f"a step in [1, steps={cfg.steps}]")
+        n_sup = m.n_suppliers + (1 if e.kind == "new_entrant" else 0)
+        check(e.supplier < n_sup, f"{p}.supplier", e.supplier, f"an id in [0, {n_sup - 1}]")
+        check(e.target == -1 or (e.target < m.n_suppliers and e.target != e.supplier),
+              f"{p}.target", e.target, "-1 or another supplier's id")
+        check(e.salesperson < staff, f"{p}.salesperson", e.salesperson,
+              f"-1 or an index in [0, {staff - 1}] (at most {staff} salespeople per supplier)")
+        check(e.department in m.departments, f"{p}.department", e.department,
+              f"one of {list(m.departments)}")
+
+
 def validate(cfg: Config) -> Config:
     """Check every field of a config; raise :class:`ConfigError` naming the first bad one.
 
-    Every field is first checked against its annotated type, then against its
-    range or set of names, then against the settings it must agree with (the
-    rules are listed in ``docs/reliability.md``). Returns the config unchanged,
-    so ``validate(to_config(dc))`` reads naturally.
+    Every field is first checked against its annotated type, then against
+    the constraint declared next to it (its ``bounds`` metadata), then
+    against the settings it must agree with; last, the memory the run needs
+    must fit in this machine (:mod:`sim.resources`). The rules are listed in
+    ``docs/reliability.md``. Returns the config unchanged, so
+    ``validate(to_config(dc))`` reads naturally.
     """
+    from sim.resources import check_memory
+
     _check_types(cfg)
-    _check(cfg.engine in ENGINES, "engine", cfg.engine, f"one of {list(ENGINES)}")
-    _check(cfg.steps >= 1, "steps", cfg.steps, "an integer ≥ 1")
-    _check(0 <= cfg.seed < 2**63, "seed", cfg.seed, "an integer in [0, 2**63 - 1]")
-    _check(1 <= cfg.collect_every <= cfg.steps, "collect_every", cfg.collect_every,
-           f"an integer in [1, steps={cfg.steps}] (else nothing is collected)")
-    _in_range("warmup_share", cfg.warmup_share, 0.0, 1.0)
-    _check(cfg.warmup_share < 1.0, "warmup_share", cfg.warmup_share, "a number in [0, 1)")
-
-    m = cfg.market
-    _check(m.n_buyers >= 1, "market.n_buyers", m.n_buyers, "an integer ≥ 1")
-    _check(m.n_suppliers >= 1, "market.n_suppliers", m.n_suppliers, "an integer ≥ 1")
-    _non_negative(m, "market")
-    _check(len(m.departments) >= 1, "market.departments", m.departments, "a non-empty list")
-    for d in m.departments:
-        _check(d in DEPARTMENTS, "market.departments", d, f"names from {list(DEPARTMENTS)}")
-    _check(
-        len(set(m.departments)) == len(m.departments),
-        "market.departments",
-        m.departments,
-        "each department once",
-    )
-    _check("product" in m.departments, "market.departments", m.departments, "a list with product")
-    _unit_fields(m, "market", ("capability_mean", "health_rate"))
-    _check(m.discount_rate > 0, "market.discount_rate", m.discount_rate,
-           "a number > 0 (CLV divides by 1 + d − retention)")
-    _check(m.payoff in PAYOFFS, "market.payoff", m.payoff, f"one of {list(PAYOFFS)}")
-    _check(m.price > 0, "market.price", m.price, "a number > 0")
-    if m.supply_capacity is not None:
-        _check(m.supply_capacity > 0, "market.supply_capacity", m.supply_capacity, "> 0 or null")
-
-    b = cfg.buyers
-    _unit_fields(
-        b,
-        "buyers",
-        (
-            "needs_breadth",
-            "purchase_prob",
-            "adversarial_share",
-            "haggle_discount",
-            "voice_propensity",
-            "failure_tolerance",
-        ),
-    )
-    _in_range("buyers.memory", b.memory, 0.0, 1.0, open_lo=True)
-    _non_negative(b, "buyers")
-    _check(b.needs_concentration > 0, "buyers.needs_concentration", b.needs_concentration, "> 0")
-    _check(b.quotes >= 1, "buyers.quotes", b.quotes, "an integer ≥ 1")
-
-    s = cfg.sales
-    _check(s.capacity >= 0, "sales.capacity", s.capacity, "an integer ≥ 0")
-    _unit_fields(
-        s,
-        "sales",
-        ("skill_mean", "coverage", "departure_hazard", "poach_share", "portability"),
-    )
-    _non_negative(s, "sales")
-    _check(
-        s.accounts_per_salesperson >= 1,
-        "sales.accounts_per_salesperson",
-        s.accounts_per_salesperson,
-        "an integer ≥ 1",
-    )
-
-    st = cfg.strategy
-    _check(len(st.assignment) >= 1, "strategy.assignment", st.assignment, "a non-empty list")
-    for name in st.assignment:
-        _check(name in STRATEGIES, "strategy.assignment", name, f"names from {list(STRATEGIES)}")
-    for name in STRATEGIES:
-        p = st.profile(name)
-        _unit_fields(
-            p,
-            f"strategy.{name}",
-            (
-                "coordination",
-                "person_share",
-                "cross_functional_rate",
-                "dependency_investment",
-                "complaint_handling",
-            ),
-        )
-        _non_negative(p, f"strategy.{name}")
-        _check(p.price_factor > 0, f"strategy.{name}.price_factor", p.price_factor, "a number > 0")
-
-    r = cfg.relationship
-    _unit_fields(
-        r,
-        "relationship",
-        tuple(
-            f.name
-            for f in fields(r)
-            if f.name
-            not in ("trust_gain", "trust_loss", "fit_gain", "dependency_cost", "contact_cost",
-                    "tc_cost", "inspection_cost", "disconfirmation_weight")
-        ),
-    )
-    _non_negative(r, "relationship")
-    _check(
-        r.tc_trust_slope <= r.tc_at_zero_trust,
-        "relationship.tc_trust_slope",
-        r.tc_trust_slope,
-        f"at most tc_at_zero_trust={r.tc_at_zero_trust} so that τ(1) ≥ 0",
-    )
-
-    n = cfg.network
-    _check(n.kind in NETWORKS, "network.kind", n.kind, f"one of {list(NETWORKS)}")
-    _check(n.degree >= 0, "network.degree", n.degree, "an integer ≥ 0")
-    _check(n.consideration >= 1, "network.consideration", n.consideration, "an integer ≥ 1")
-    _in_range("network.rewiring", n.rewiring, *_UNIT)
-
-    for k, e in enumerate(cfg.scenario.events):
-        p = f"scenario.events[{k}]"
-        _check(e.kind in EVENT_KINDS, f"{p}.kind", e.kind, f"one of {list(EVENT_KINDS)}")
-        _check(1 <= e.t <= cfg.steps, f"{p}.t", e.t, f"a step in [1, steps={cfg.steps}]")
-        n_sup = m.n_suppliers + (1 if e.kind == "new_entrant" else 0)
-        _check(0 <= e.supplier < n_sup, f"{p}.supplier", e.supplier, f"an id in [0, {n_sup - 1}]")
-        _check(
-            e.target == -1 or (0 <= e.target < m.n_suppliers and e.target != e.supplier),
-            f"{p}.target",
-            e.target,
-            "-1 or another supplier's id",
-        )
-        _check(e.duration >= 1, f"{p}.duration", e.duration, "an integer ≥ 1")
-        staff = _max_salespeople(cfg)
-        _check(-1 <= e.salesperson < staff, f"{p}.salesperson", e.salesperson,
-               f"-1 or an index in [0, {staff - 1}] (at most {staff} salespeople per supplier)")
-        _in_range(f"{p}.severity", e.severity, *_UNIT)
-        _check(e.department in m.departments, f"{p}.department", e.department,
-               f"one of {list(m.departments)}")
-        _check(e.strategy in STRATEGIES, f"{p}.strategy", e.strategy, f"one of {list(STRATEGIES)}")
-        _check(e.count >= 1, f"{p}.count", e.count, "an integer ≥ 1")
-        _in_range(f"{p}.cost", e.cost, 0.0, math.inf)
+    constraints.check_fields(cfg)
+    _check_relations(cfg)
+    check_memory(cfg)
     return cfg
+
+
+def _raw(plain: Any, key: str) -> Any:
+    """The unresolved value at a dotted key (``scenario.events[0].t``), or None if absent."""
+    for part in key.replace("[", ".").replace("]", "").split("."):
+        try:
+            plain = plain[int(part)] if isinstance(plain, list) else plain[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+    return plain
 
 
 def to_config(cfg: DictConfig | Config) -> Config:
     """Turn a Hydra/OmegaConf node into a validated :class:`Config` dataclass."""
     if isinstance(cfg, Config):
         return validate(cfg)
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     try:
         plain = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as err:  # e.g. an interpolation that does not resolve
         key = getattr(err, "full_key", None) or "config"
-        raise ConfigError(f"{key}: {str(err).splitlines()[0]}") from err
+        raw = _raw(OmegaConf.to_container(cfg, resolve=False), key)
+        raise ConfigError(f"{key}={raw!r} is not allowed: expected a value that resolves "
+                          f"({str(err).splitlines()[0]})") from err
     # unknown keys (force-added with "+key=") and values of the wrong type fail here
     _check_plain(plain, Config, "")
     obj = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), plain))

@@ -8,6 +8,10 @@ the working directory is still empty (no result folder, no log, no stray
 file). A subprocess costs about 3 s, so the default suite runs the cases in
 :data:`REPRESENTATIVE` and the whole corpus is marked ``slow`` (CI and
 ``pytest -m slow tests/test_bad_input.py`` run it; about 70 s on 2 cores).
+
+The last part checks that nothing is ever deleted: whatever ``hydra.run.dir``
+(or ``hydra.sweep.dir``) points at — an existing folder, a file, the working
+folder, a path a bad seed climbs out to — what was there stays byte for byte.
 """
 
 from __future__ import annotations
@@ -155,12 +159,15 @@ def test_bad_config_exits_2_with_one_message_and_writes_nothing(tmp_path, overri
     [
         (["strategy=bogus"], "strategy/bogus"),  # unknown option of a config group
         (["market.bogus=1"], "market.bogus"),  # unknown key without "+": Hydra's override rule
+        (["+szzz.a=0", "+szzz=0"], "'szzz'"),  # a key added twice (found by the fuzz test)
     ],
 )
-def test_hydra_own_errors_stay_but_write_nothing(tmp_path, overrides, names):
+def test_hydra_own_errors_are_one_line_and_write_nothing(tmp_path, overrides, names):
     proc = sim([*overrides, f"hydra.run.dir={tmp_path / 'out'}"], cwd=tmp_path)
-    assert proc.returncode != 0
-    assert names in proc.stderr
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and names in lines[0], lines
+    assert "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -195,3 +202,90 @@ def test_salesperson_index_is_bounded_by_the_largest_possible_sales_force():
     cfg.scenario.events[0].salesperson = 3
     with pytest.raises(ConfigError, match=re.escape("salesperson=3 is not allowed")):
         validate(cfg)
+
+
+# --- a rejected config or an unusable folder never deletes anything ------------------------
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every path below ``folder`` with the content of its files."""
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture
+def victim(tmp_path) -> Path:
+    """A folder of someone else's data in the working directory."""
+    folder = tmp_path / "victim"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "notes.txt").write_text("keep me\n")
+    (folder / "sub" / "data.csv").write_text("a,b\n1,2\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "message"),
+    [
+        pytest.param(["hydra.run.dir=victim", "steps=abc"], 2, "steps='abc'",
+                     id="bad value, existing folder"),
+        pytest.param(["hydra.run.dir=victim"], 1, "victim is not empty", id="existing folder",
+                     marks=pytest.mark.slow),
+        pytest.param(["hydra.run.dir=victim/sub"], 1, "sub is not empty",
+                     id="existing subfolder", marks=pytest.mark.slow),
+        pytest.param(["hydra.run.dir=.", "steps=abc"], 2, "steps='abc'",
+                     id="bad value, working folder", marks=pytest.mark.slow),
+        pytest.param(["hydra.run.dir=.", "market.n_buyers=50", "steps=3"], 1, "is not empty",
+                     id="working folder"),
+        pytest.param(["seed='/../../../../victim'"], 2, "seed='/../../../../victim'",
+                     id="seed climbing out"),
+        pytest.param(["hydra.run.dir=victim/notes.txt"], 1, "notes.txt is a file", id="a file",
+                     marks=pytest.mark.slow),
+        pytest.param(["-m", "seed=0,1", "steps=abc", "hydra.sweep.dir=victim"], 2, "steps='abc'",
+                     id="bad value, sweep into an existing folder"),
+    ],
+)
+def test_existing_files_are_never_touched(tmp_path, victim, overrides, status, message):
+    """Whatever hydra.run.dir points at, what was there stays, byte for byte."""
+    before = _snapshot(tmp_path)
+    proc = sim(overrides, cwd=victim.parent)
+    assert proc.returncode == status, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_rejected_config_leaves_no_folder_with_the_default_run_dir(tmp_path):
+    """The default hydra.run.dir (results/runs/<timestamp>…) is not even created."""
+    proc = sim(["buyers.memory=0"], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_resumes_its_own_unfinished_folder_and_refuses_a_finished_one(tmp_path):
+    args = ["market.n_buyers=40", "steps=3", f"hydra.run.dir={tmp_path / 'run'}"]
+    assert sim(args, cwd=tmp_path).returncode == 0
+    (tmp_path / "run" / "manifest.json").unlink()  # as if killed before the last write
+    resumed = sim(args, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (tmp_path / "run" / "manifest.json").is_file()
+    again = sim(args, cwd=tmp_path)
+    assert again.returncode == 1 and "holds a finished run" in again.stderr
+    (tmp_path / "run" / "manifest.json").unlink()
+    other = sim([*args[:-1], "seed=1", args[-1]], cwd=tmp_path)  # not this command's run
+    assert other.returncode == 1 and "is not empty" in other.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("buyers.name=ñ", "'buyers.name=ñ' cannot be parsed: quote a value"),
+        ("market.noise=inf", "market.noise=inf is not allowed: expected a finite number in "
+                             "[0.0, 10.0]"),
+    ],
+)
+def test_unicode_and_infinity_get_a_clear_line(tmp_path, override, message):
+    proc = sim([override], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {message}")
+    assert len(proc.stderr.strip().splitlines()) == 1 and "inf]" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []

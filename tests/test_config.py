@@ -36,7 +36,7 @@ def test_defaults_validate():
 @pytest.mark.parametrize(
     ("path", "value", "fragment"),
     [
-        ("market.n_suppliers", 0, "an integer ≥ 1"),
+        ("market.n_suppliers", 0, "an integer in [1, 1_000]"),
         ("buyers.needs_breadth", -0.1, "[0.0, 1.0]"),
         ("relationship.decay", 1.2, "[0.0, 1.0]"),
         ("network.kind", "lattice", "erdos_renyi"),

@@ -46,7 +46,7 @@ experiments: venv
 	@for name in $(EXPERIMENT_NAMES); do \
 	  echo "== $$name"; time $(PY) -m sim -m +experiment=$$name $(ARGS) || exit 1; done
 
-# The teaching dashboard (sim/app.py) on a local port: DASHBOARD_PORT=8600 make dashboard
+# The teaching dashboard (sim/app.py → sim/dashboard/) on a local port: DASHBOARD_PORT=8600 make dashboard
 dashboard: venv
 	@port=$${DASHBOARD_PORT:-$$($(PY) -c 'import socket; s = socket.socket(); \
 	  s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}; \

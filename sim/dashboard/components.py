@@ -1,0 +1,317 @@
+"""The dashboard's Solara components: controls, lesson card, charts, network, table.
+
+One :class:`~sim.dashboard.live.LiveRun` per page. Play runs a thread that
+steps the run and then hands the page a new
+:class:`~sim.dashboard.live.Picture`; the components draw only from that
+picture, so drawing never reads the model while it steps. Pause stops the
+loop before its next step; an error in a step stops playing, shows one line
+and keeps the run.
+
+Stable test hooks (``data-testid``): ``step`` (the step counter), ``play``,
+``pause``, ``step-button`` (the Step button; ``step`` is the counter),
+``reset``, ``speed``, ``lesson``, ``error``, ``shock-message``.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import solara
+
+from sim.dashboard import figures
+from sim.dashboard.figures import CHARTS, PAIRS
+from sim.dashboard.lessons import DEFAULT_LESSON, GLOSSARY, LESSONS, Lesson
+from sim.dashboard.live import LiveRun, Picture
+from sim.dashboard.settings import SETTINGS, build_config, lesson_settings
+
+#: Steps per second the speed control offers; "as fast as it draws" is the last.
+SPEEDS: dict[str, float] = {"1 step/s": 1.0, "2 steps/s": 2.0, "5 steps/s": 5.0,
+                            "10 steps/s": 10.0, "Fastest": 0.0}
+DEFAULT_SPEED = "5 steps/s"
+SHOCK_BUTTONS: dict[str, str] = {
+    "salesperson_leaves": "Salesperson leaves",
+    "quality_failure": "Quality failure",
+    "price_war": "Price war",
+    "switch_strategy": "Switch to company-wide",
+}
+LEADER = "The supplier with most customers"
+
+CSS = """
+.classroom { font-size: 16px; line-height: 1.35; color: #222; max-width: 100%;
+  overflow-x: hidden; }
+.classroom .top-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px;
+  padding: 4px 0 6px; border-bottom: 1px solid #ddd; }
+.classroom .app-title { font-size: 18px; font-weight: 600; margin-right: 8px; }
+.classroom .step-counter { font-size: 20px; font-weight: 600; min-width: 90px; }
+.classroom .main { display: grid; grid-template-columns: minmax(270px, 330px) minmax(0, 1fr);
+  gap: 12px; }
+.classroom .lesson p { margin: 3px 0; }
+.classroom .lesson h2 { font-size: 19px; margin: 4px 0; }
+.classroom .chart-title { font-size: 16px; font-weight: 600; margin: 6px 0 0; }
+.classroom .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+.classroom .effects { font-size: 15px; background: #fff7e6; padding: 4px 8px;
+  border-left: 4px solid #d94801; }
+.classroom .error { color: #b00020; font-weight: 600; }
+.classroom .shock-message { color: #8a4500; }
+.classroom .legend-item { margin-right: 14px; white-space: nowrap; }
+.classroom .swatch { display: inline-block; width: 14px; height: 14px; margin-right: 4px;
+  vertical-align: -2px; }
+.classroom .supplier-table { border-collapse: collapse; font-size: 15px; width: 100%; }
+.classroom .supplier-table th { text-align: left; font-weight: 600; padding: 2px 6px;
+  border-bottom: 1px solid #999; vertical-align: bottom; }
+.classroom .supplier-table td { padding: 2px 6px; }
+.classroom .supplier-table td.num { text-align: right; }
+.classroom .caption { font-size: 14px; color: #555; }
+.classroom .glossary dt { font-weight: 600; }
+.classroom .glossary dd { margin: 0 0 4px 0; }
+.classroom .v-btn { font-size: 15px; }
+.classroom .v-label, .classroom .v-select__selection { font-size: 15px; }
+.solara-footer, footer { display: none !important; }
+@media (max-width: 860px) { .classroom .main { grid-template-columns: minmax(0, 1fr); } }
+"""
+
+
+def _html(body: str, classes: str = "") -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=body, classes=[classes] if classes else [])
+
+
+@solara.component
+def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reactive[str],
+             on_reset: Callable[[], None]) -> None:
+    """Play, Pause, Step, Reset, the speed control and the step counter."""
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(DEFAULT_SPEED)
+    stop = solara.use_memo(threading.Event, [run])
+
+    def step_once() -> bool:
+        try:
+            run.step()
+        except Exception as err:  # any error: one line, the run is kept
+            error.set(f"Step {run.steps + 1} failed ({type(err).__name__}: {err}); "
+                      "the run is kept, press Step to try again.")
+            return False
+        picture.set(run.picture())
+        return True
+
+    def play_loop() -> None:
+        while not stop.is_set():
+            started = time.perf_counter()
+            if not step_once():
+                break
+            rate = SPEEDS[speed.value]
+            if rate:
+                stop.wait(max(0.0, 1.0 / rate - (time.perf_counter() - started)))
+        playing.set(False)
+
+    def play() -> None:
+        if playing.value:
+            return
+        error.set("")
+        stop.clear()
+        playing.set(True)
+        threading.Thread(target=_in_context(play_loop), daemon=True,
+                         name="dashboard-play").start()
+
+    def pause() -> None:
+        stop.set()
+        playing.set(False)
+
+    def step() -> None:
+        if not playing.value:
+            error.set("")
+            step_once()
+
+    def reset() -> None:
+        pause()
+        on_reset()
+
+    solara.use_effect(lambda: pause, [run])  # a page or run that goes away stops its loop
+    with solara.Row(classes=["controls"], style={"align-items": "center", "gap": "6px",
+                                                  "flex-wrap": "wrap"}):
+        solara.Button("▶ Play", on_click=play, color="primary", disabled=playing.value,
+                      attributes={"data-testid": "play"})
+        solara.Button("❚❚ Pause", on_click=pause, disabled=not playing.value,
+                      attributes={"data-testid": "pause"})
+        solara.Button("Step", on_click=step, disabled=playing.value,
+                      attributes={"data-testid": "step-button"})
+        solara.Button("Reset", on_click=reset, attributes={"data-testid": "reset"})
+        with solara.Div(style={"width": "150px"}, attributes={"data-testid": "speed"}):
+            solara.Select("Speed", value=speed, values=list(SPEEDS))
+        _html(f"Step <span data-testid='step'>{picture.value.now.step}</span>",
+              "step-counter")
+
+
+def _in_context(target: Callable[[], None]) -> Callable[[], None]:
+    """``target`` run in the current Solara kernel context (a thread needs it to set state)."""
+    from solara.server import kernel_context
+
+    try:
+        context = kernel_context.get_current_context()
+    except RuntimeError:  # no server (tests rendering in process)
+        return target
+
+    def run() -> None:
+        with context:
+            target()
+
+    return run
+
+
+@solara.component
+def LessonCard(lesson: Lesson) -> None:
+    """The lesson: the fact, what to do, what to watch, what to ask."""
+    body = "".join(
+        f"<p><b>{k}</b> {html.escape(v)}</p>"
+        for k, v in (("The fact:", lesson.fact), ("Do:", lesson.todo),
+                     ("Watch:", lesson.watch), ("Ask the class:", lesson.ask))
+    )
+    _html(f"<h2 class='lesson-title'>{html.escape(lesson.title)}</h2>{body}", "lesson")
+
+
+@solara.component
+def ShockPanel(run: LiveRun, lesson: Lesson, picture: Picture) -> None:
+    """The lesson's one-click shocks, any shock on any supplier, and what they did."""
+    message = solara.use_memo(lambda: solara.reactive(""), [run])
+    target = solara.use_reactive(LEADER)
+    names = [LEADER] + [f"Supplier {j + 1}" for j in range(len(picture.now.strategies))]
+
+    def hit(kind: str, who: str | None) -> None:
+        j = run.leader(None if who in (None, "leader") else who)
+        if j is None:
+            message.set(f"There is no {who.replace('_', '-')} supplier in this market.")
+            return
+        message.set(run.shock(kind, j))
+
+    def hit_selected(kind: str) -> None:
+        if target.value == LEADER:
+            hit(kind, None)
+        else:
+            message.set(run.shock(kind, names.index(target.value) - 1))
+
+    for action in lesson.actions:
+        solara.Button(action.label, color="warning",
+                      on_click=lambda a=action: hit(a.kind, a.who))
+    with solara.Details("Shocks for any supplier", expand=False):
+        solara.Select("Shock hits", value=target, values=names)
+        with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
+            for kind, label in SHOCK_BUTTONS.items():
+                solara.Button(label, outlined=True, color="warning",
+                              on_click=lambda kind=kind: hit_selected(kind))
+    if message.value:
+        _html(f"<span data-testid='shock-message'>⚡ {html.escape(message.value)}</span>",
+              "shock-message")
+    if picture.effects:
+        _html("<br>".join(html.escape(line) for line in picture.effects[-3:]), "effects")
+
+
+@solara.component
+def SettingsPanel(values: solara.Reactive[dict[str, Any]]) -> None:
+    """The market's settings, folded away; any change starts a new run."""
+
+    def setter(key: str) -> Callable[[Any], None]:
+        return lambda value: values.set({**values.value, key: value})
+
+    with solara.Details("Settings (any change starts a new run)", expand=False):
+        for key, s in SETTINGS.items():
+            v = values.value[key]
+            if s.options:
+                solara.Select(s.label, value=v, values=list(s.options), on_value=setter(key))
+            elif s.is_int:
+                solara.SliderInt(f"{s.label}: {v}", value=int(v), min=int(s.lo), max=int(s.hi),
+                                 step=int(s.step), on_value=setter(key))
+            else:
+                solara.SliderFloat(f"{s.label}: {v:g}", value=float(v), min=s.lo, max=s.hi,
+                                   step=s.step, on_value=setter(key))
+        _html("Needs beyond the product: 0 = the product only, 1 = spread over service, "
+              "installation, logistics and finance. Decay and turnover are per step.", "caption")
+
+
+@solara.component
+def Glossary() -> None:
+    """The words of the lesson, one per concept."""
+    with solara.Details("Glossary", expand=False):
+        _html("<dl class='glossary'>" + "".join(
+            f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in GLOSSARY.items()
+        ) + "</dl>")
+
+
+@solara.component
+def ChartView(picture: Picture, key: str, width: int, height: int) -> None:
+    """A chart (or a pair on one y-scale); a one-line note instead while it has no data."""
+    keys = PAIRS.get(key, (key,))
+    if figures.is_empty(picture, key):
+        if picture.now.step:
+            _html(f"{html.escape(CHARTS[keys[0]].title)}: none yet.", "caption")
+        return
+    y_max = figures.y_limit(picture, keys)
+    with solara.Div(classes=["pair"] if len(keys) > 1 else []):
+        for k in keys:
+            with solara.Div():
+                _html(html.escape(CHARTS[k].title), "chart-title")
+                _html(figures.line_chart(picture, k, width // len(keys), height, y_max))
+
+
+@solara.component
+def NetworkView(picture: Picture) -> None:
+    """The network, redrawn only when the run has read it again (every few steps)."""
+    svg = solara.use_memo(lambda: figures.network_svg(picture),
+                          [picture.network_step, id(picture.layout)])
+    _html(svg)
+    _html(html.escape(figures.network_caption(picture)), "caption")
+
+
+@solara.component
+def Dashboard(values: solara.Reactive[dict[str, Any]]) -> None:
+    """The whole page for the chosen lesson and settings."""
+    key = "|".join(f"{k}={values.value[k]}" for k in sorted(values.value))
+    generation = solara.use_reactive(0)
+    run = solara.use_memo(lambda: LiveRun(build_config(**values.value)),
+                          [key, generation.value])
+    picture = solara.use_memo(lambda: solara.reactive(run.picture()), [run])
+    error = solara.use_reactive("")
+    lesson = LESSONS[values.value["lesson"]]
+    titles = {item.title: k for k, item in LESSONS.items()}
+
+    solara.Style(CSS)
+    with solara.Column(classes=["classroom"], gap="6px"):
+        with solara.Div(classes=["top-bar"]):
+            _html("Buyers and sellers: lone seller vs the whole company", "app-title")
+            with solara.Div(style={"min-width": "260px", "flex": "1 1 260px"},
+                            attributes={"data-testid": "lesson"}):
+                solara.Select("Lesson", value=lesson.title, values=list(titles),
+                              on_value=lambda t: values.set(lesson_settings(titles[t])))
+            Controls(run, picture, error, lambda: generation.set(generation.value + 1))
+        if error.value:
+            _html(f"<span data-testid='error'>{html.escape(error.value)}</span>", "error")
+        with solara.Div(classes=["main"]):
+            with solara.Column(gap="6px"):
+                LessonCard(lesson)
+                ShockPanel(run, lesson, picture.value)
+                SettingsPanel(values)
+                Glossary()
+            with solara.Column(gap="4px", style={"min-width": "0"}):
+                _html(figures.legend_html(picture.value.now.strategies))
+                ChartView(picture.value, lesson.key_chart, 640, 270)
+                with solara.Div(classes=["pair"]):
+                    for side in lesson.side_charts:
+                        with solara.Div():
+                            ChartView(picture.value, side, 330, 220)
+                with solara.Div(classes=["pair"]):
+                    with solara.Div():
+                        NetworkView(picture.value)
+                    with solara.Div():
+                        _html(figures.supplier_table(picture.value))
+
+
+settings = solara.reactive(lesson_settings(DEFAULT_LESSON))
+
+
+@solara.component
+def Page() -> None:
+    """The app's page (``solara run sim/app.py``)."""
+    solara.Title("Buyers and sellers: a classroom dashboard")
+    Dashboard(settings)

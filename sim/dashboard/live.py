@@ -127,39 +127,46 @@ class LiveRun:
                 (s.step for s in shocks), default=self._now.step + 1))
             return Picture(
                 now=self._now, steps=steps, series=series, shocks=shocks,
-                effects=tuple(effect_lines(steps, series["accounts"], shocks, departures)),
+                effects=tuple(effect_lines(steps, series, shocks, departures)),
                 network=self._network, network_step=self._network_step, layout=self.layout,
             )
 
 
-def _change(series: np.ndarray, at: dict[int, int], j: int, start: int, end: int) -> str:
+def _change(series: np.ndarray, at: dict[int, int], j: int, start: int, end: int,
+            what: str) -> str:
     before = float(np.nan_to_num(series[at[start], j]))
     after = float(np.nan_to_num(series[at[end], j]))
-    pct = f" ({(after - before) / before:+.0%})" if before > 0 else ""
-    return f"Supplier {j + 1}: {before:.0f} → {after:.0f} customers{pct}".replace("-", "−")
+    pct = f" ({(after - before) / before:+.0%})".replace("-", "−") if before > 0 else ""
+    return f"Supplier {j + 1}: {before:.0f} → {after:.0f} {what}{pct}"
 
 
-def effect_lines(steps: np.ndarray, customers: np.ndarray, shocks: tuple[ShockMark, ...],
-                 departures: list[data.Departure]) -> list[str]:
-    """Before/after deltas of each shock that has acted: customers at the step before it
-    and up to :data:`EFFECT_WINDOW` steps later, for the supplier hit (and, when a
-    salesperson left for a rival, for the rival)."""
+def effect_lines(steps: np.ndarray, series: dict[str, np.ndarray],
+                 shocks: tuple[ShockMark, ...], departures: list[data.Departure]) -> list[str]:
+    """Before/after deltas of each shock that has acted.
+
+    Customers (and strategic partners after a quality failure) at the step
+    before the shock and up to :data:`EFFECT_WINDOW` steps later, for the
+    supplier hit and, when a salesperson left for a rival, for the rival.
+    """
     at = {int(s): i for i, s in enumerate(steps)}
     now = int(steps[-1])
+    customers = series["accounts"]
     lines = []
     for shock in shocks:
         if shock.step > now or shock.step - 1 not in at:
             continue
-        end = min(shock.step - 1 + EFFECT_WINDOW, now)
-        span = end - shock.step + 1
-        parts = [_change(customers, at, shock.supplier, shock.step - 1, end)]
+        start, end = shock.step - 1, min(shock.step - 1 + EFFECT_WINDOW, now)
+        parts = [_change(customers, at, shock.supplier, start, end, "customers")]
         gone = [d for d in departures if d.step == shock.step and d.supplier == shock.supplier]
         if shock.kind == "salesperson_leaves" and gone:
             d = gone[0]
-            moved = f"took {d.buyers} buyers who knew them ({d.customers} customers)"
-            parts.insert(0, moved)
+            parts.insert(0, f"took {d.buyers} buyers who knew them ({d.customers} customers)")
             if d.target is not None:
-                parts.append(_change(customers, at, d.target, shock.step - 1, end))
+                parts.append(_change(customers, at, d.target, start, end, "customers"))
+        partners = series["strategic_partners"]
+        if shock.kind == "quality_failure" and np.nan_to_num(partners[at[start], shock.supplier]):
+            parts.append(_change(partners, at, shock.supplier, start, end, "strategic partners"))
+        span = end - start
         lines.append(f"Step {shock.step} · {shock.label}: " + "; ".join(parts)
                      + f" in {span} step{'s' if span > 1 else ''}")
     return lines

@@ -52,7 +52,8 @@ CSS = """
 .classroom .lesson p { margin: 3px 0; }
 .classroom .lesson h2 { font-size: 19px; margin: 4px 0; }
 .classroom .chart-title { font-size: 16px; font-weight: 600; margin: 6px 0 0; }
-.classroom .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+.classroom .pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+  gap: 10px; }
 .classroom .effects { font-size: 15px; background: #fff7e6; padding: 4px 8px;
   border-left: 4px solid #d94801; }
 .classroom .error { color: #b00020; font-weight: 600; }
@@ -65,18 +66,21 @@ CSS = """
   border-bottom: 1px solid #999; vertical-align: bottom; }
 .classroom .supplier-table td { padding: 2px 6px; }
 .classroom .supplier-table td.num { text-align: right; }
-.classroom .caption { font-size: 14px; color: #555; }
+.classroom .note { font-size: 14px; color: #555; }
 .classroom .glossary dt { font-weight: 600; }
 .classroom .glossary dd { margin: 0 0 4px 0; }
 .classroom .v-btn { font-size: 15px; }
-.classroom .v-label, .classroom .v-select__selection { font-size: 15px; }
+.classroom .v-label, .classroom .v-select__selection { font-size: 16px; }
+.classroom .v-label--active { transform: translateY(-18px) scale(0.875); }
 .solara-footer, footer { display: none !important; }
 @media (max-width: 860px) { .classroom .main { grid-template-columns: minmax(0, 1fr); } }
 """
 
 
 def _html(body: str, classes: str = "") -> None:
-    solara.HTML(tag="div", unsafe_innerHTML=body, classes=[classes] if classes else [])
+    """Raw HTML (already escaped by the caller), in a div of ``classes``."""
+    solara.HTML(tag="div", unsafe_innerHTML=f"<div class='{classes}'>{body}</div>"
+                if classes else body)
 
 
 @solara.component
@@ -227,7 +231,7 @@ def SettingsPanel(values: solara.Reactive[dict[str, Any]]) -> None:
                 solara.SliderFloat(f"{s.label}: {v:g}", value=float(v), min=s.lo, max=s.hi,
                                    step=s.step, on_value=setter(key))
         _html("Needs beyond the product: 0 = the product only, 1 = spread over service, "
-              "installation, logistics and finance. Decay and turnover are per step.", "caption")
+              "installation, logistics and finance. Decay and turnover are per step.", "note")
 
 
 @solara.component
@@ -240,12 +244,14 @@ def Glossary() -> None:
 
 
 @solara.component
-def ChartView(picture: Picture, key: str, width: int, height: int) -> None:
-    """A chart (or a pair on one y-scale); a one-line note instead while it has no data."""
+def ChartView(picture: Picture, key: str, width: int, height: int,
+              always: bool = False) -> None:
+    """A chart (or a pair on one y-scale); unless ``always``, a one-line note instead
+    while it has nothing to show."""
     keys = PAIRS.get(key, (key,))
-    if figures.is_empty(picture, key):
+    if not always and figures.is_empty(picture, key):
         if picture.now.step:
-            _html(f"{html.escape(CHARTS[keys[0]].title)}: none yet.", "caption")
+            _html(f"{html.escape(CHARTS[keys[0]].title)}: none yet.", "note")
         return
     y_max = figures.y_limit(picture, keys)
     with solara.Div(classes=["pair"] if len(keys) > 1 else []):
@@ -261,7 +267,7 @@ def NetworkView(picture: Picture) -> None:
     svg = solara.use_memo(lambda: figures.network_svg(picture),
                           [picture.network_step, id(picture.layout)])
     _html(svg)
-    _html(html.escape(figures.network_caption(picture)), "caption")
+    _html(html.escape(figures.network_caption(picture)), "note")
 
 
 @solara.component
@@ -295,16 +301,15 @@ def Dashboard(values: solara.Reactive[dict[str, Any]]) -> None:
                 Glossary()
             with solara.Column(gap="4px", style={"min-width": "0"}):
                 _html(figures.legend_html(picture.value.now.strategies))
-                ChartView(picture.value, lesson.key_chart, 640, 270)
+                with solara.Div(classes=["key-chart"]):
+                    ChartView(picture.value, lesson.key_chart, 640, 270, always=True)
                 with solara.Div(classes=["pair"]):
                     for side in lesson.side_charts:
                         with solara.Div():
-                            ChartView(picture.value, side, 330, 220)
-                with solara.Div(classes=["pair"]):
-                    with solara.Div():
-                        NetworkView(picture.value)
-                    with solara.Div():
-                        _html(figures.supplier_table(picture.value))
+                            ChartView(picture.value, side, 310, 220)
+                _html(figures.supplier_table(picture.value))
+                with solara.Div(style={"max-width": "420px"}):
+                    NetworkView(picture.value)
 
 
 settings = solara.reactive(lesson_settings(DEFAULT_LESSON))

@@ -19,7 +19,7 @@ from sim.dashboard.live import Picture, ShockMark
 
 SHADES: dict[str, tuple[str, ...]] = {
     "company_wide": ("#08519c", "#6baed6", "#2171b5", "#9ecae1"),
-    "lone_seller": ("#d94801", "#fdae6b", "#a63603", "#fd8d3c"),
+    "lone_seller": ("#c04a02", "#fd8d3c", "#7f2704", "#fdae6b"),
     "hybrid": ("#54278f", "#9e9ac8", "#756bb1", "#bcbddc"),
 }
 STRATEGY_WORDS = {"lone_seller": "lone seller", "company_wide": "company-wide", "hybrid": "hybrid"}
@@ -147,12 +147,11 @@ def line_chart(picture: Picture, key: str, width: int, height: int,
         out.append(f"<line x1='{left}' x2='{left + pw}' y1='{y:.1f}' y2='{y:.1f}' "
                    f"stroke='#e4e4e4'/><text x='{left - 6}' y='{y + 5:.1f}' font-size='14' "
                    f"text-anchor='end' fill='#333'>{_fmt(t, chart.percent)}</text>")
-    x_ticks = _ticks(x_hi, 4)
-    for t in x_ticks:
-        last = t == x_ticks[-1]
+    for t in _ticks(x_hi, 4 if width >= 500 else 2):
         out.append(f"<text x='{sx(t):.1f}' y='{height - 8}' font-size='14' "
-                   f"text-anchor='{'end' if last else 'middle'}' fill='#333'>"
-                   f"{'step ' if last else ''}{t:.0f}</text>")
+                   f"text-anchor='middle' fill='#333'>{t:.0f}</text>")
+    out.append(f"<text x='{left - 12}' y='{height - 8}' font-size='14' text-anchor='end' "
+               f"fill='#666'>step</text>")
     out.extend(_shock_marks(picture.shocks, steps, sx, top, ph))
     if steps.size:
         thin = slice(None, None, max(1, steps.size // MAX_POINTS))
@@ -203,7 +202,7 @@ def _end_labels(last: np.ndarray, colours: Sequence[str], x: float, sy) -> list[
     return out
 
 
-def network_svg(picture: Picture, size: int = 420) -> str:
+def network_svg(picture: Picture, size: int = 310) -> str:
     """Buyers on their word-of-mouth network, coloured by main supplier, sized by trust in it.
 
     Suppliers are numbered squares around them, each with its salespeople as
@@ -223,7 +222,7 @@ def network_svg(picture: Picture, size: int = 420) -> str:
         segs = "".join(f"M{xy[a, 0]:.0f} {xy[a, 1]:.0f}L{xy[b, 0]:.0f} {xy[b, 1]:.0f}"
                        for a, b in lay.edges)
         out.append(f"<path d='{segs}' stroke='#e2e2e2' stroke-width='0.7'/>")
-    radius = 2 + 7 * net.trust
+    radius = 1.5 + 5.5 * net.trust
     for i in range(xy.shape[0]):
         j = int(net.main[i])
         fill = colours[j] if j >= 0 else NO_SUPPLIER
@@ -233,7 +232,7 @@ def network_svg(picture: Picture, size: int = 420) -> str:
                    f"fill='{fill}' {ring}/>")
     m = len(colours)
     for j, a in enumerate(np.pi / 2 - 2 * np.pi * np.arange(m) / m):
-        cx, cy = half + 1.32 * np.cos(a) * half / 1.6, half - 1.32 * np.sin(a) * half / 1.6
+        cx, cy = half + 1.28 * np.cos(a) * half / 1.6, half - 1.28 * np.sin(a) * half / 1.6
         out.append(f"<rect x='{cx - 13:.1f}' y='{cy - 13:.1f}' width='26' height='26' "
                    f"fill='{colours[j]}' stroke='#000'/><text x='{cx:.1f}' y='{cy + 6:.1f}' "
                    f"font-size='16' font-weight='bold' text-anchor='middle' fill='#fff' "
@@ -241,8 +240,8 @@ def network_svg(picture: Picture, size: int = 420) -> str:
         people = net.salespeople[j]
         for k in range(people):
             off = (k - (people - 1) / 2) * 9
-            px = cx + 22 * np.cos(a) - off * np.sin(a)
-            py = cy - 22 * np.sin(a) - off * np.cos(a)
+            px = cx + 19 * np.cos(a) - off * np.sin(a)
+            py = cy - 19 * np.sin(a) - off * np.cos(a)
             out.append(f"<path d='M{px:.1f} {py - 5:.1f}l4.5 8h-9z' fill='{colours[j]}' "
                        f"stroke='#000' stroke-width='0.6'/>")
     out.append("</svg>")

@@ -43,11 +43,11 @@ LEADER = "The supplier with most customers"
 CSS = """
 .classroom { font-size: 16px; line-height: 1.35; color: #222; max-width: 100%;
   overflow-x: hidden; }
-.classroom .top-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px;
-  padding: 4px 0 6px; border-bottom: 1px solid #ddd; }
-.classroom .app-title { font-size: 18px; font-weight: 600; margin-right: 8px; }
+.classroom .top-bar { flex-wrap: wrap; align-items: center; gap: 4px 10px;
+  padding: 2px 0 4px; border-bottom: 1px solid #ddd; }
+.classroom .app-title { font-size: 16px; font-weight: 600; color: #555; }
 .classroom .step-counter { font-size: 20px; font-weight: 600; min-width: 90px; }
-.classroom .main { display: grid; grid-template-columns: minmax(270px, 330px) minmax(0, 1fr);
+.classroom.main { display: grid; grid-template-columns: minmax(270px, 330px) minmax(0, 1fr);
   gap: 12px; }
 .classroom .lesson p { margin: 3px 0; }
 .classroom .lesson h2 { font-size: 19px; margin: 4px 0; }
@@ -70,10 +70,13 @@ CSS = """
 .classroom .glossary dt { font-weight: 600; }
 .classroom .glossary dd { margin: 0 0 4px 0; }
 .classroom .v-btn { font-size: 15px; }
+.classroom .v-btn.fold { justify-content: flex-start; text-transform: none; font-size: 16px;
+  letter-spacing: normal;
+  border-bottom: 1px solid #ddd; border-radius: 0; }
 .classroom .v-label, .classroom .v-select__selection { font-size: 16px; }
 .classroom .v-label--active { transform: translateY(-18px) scale(0.875); }
 .solara-footer, footer { display: none !important; }
-@media (max-width: 860px) { .classroom .main { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 860px) { .classroom.main { grid-template-columns: minmax(0, 1fr); } }
 """
 
 
@@ -85,8 +88,8 @@ def _html(body: str, classes: str = "") -> None:
 
 @solara.component
 def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reactive[str],
-             on_reset: Callable[[], None]) -> None:
-    """Play, Pause, Step, Reset, the speed control and the step counter."""
+             generation: solara.Reactive[int]) -> None:
+    """Play, Pause, Step, Reset and the speed control (Reset bumps ``generation``)."""
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
     stop = solara.use_memo(threading.Event, [run])
@@ -114,7 +117,8 @@ def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reac
     def play() -> None:
         if playing.value:
             return
-        error.set("")
+        if error.value:
+            error.set("")
         stop.clear()
         playing.set(True)
         threading.Thread(target=_in_context(play_loop), daemon=True,
@@ -126,12 +130,13 @@ def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reac
 
     def step() -> None:
         if not playing.value:
-            error.set("")
+            if error.value:
+                error.set("")
             step_once()
 
     def reset() -> None:
         pause()
-        on_reset()
+        generation.set(generation.value + 1)
 
     solara.use_effect(lambda: pause, [run])  # a page or run that goes away stops its loop
     with solara.Row(classes=["controls"], style={"align-items": "center", "gap": "6px",
@@ -143,10 +148,8 @@ def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reac
         solara.Button("Step", on_click=step, disabled=playing.value,
                       attributes={"data-testid": "step-button"})
         solara.Button("Reset", on_click=reset, attributes={"data-testid": "reset"})
-        with solara.Div(style={"width": "150px"}, attributes={"data-testid": "speed"}):
+        with solara.Div(style={"width": "140px"}, attributes={"data-testid": "speed"}):
             solara.Select("Speed", value=speed, values=list(SPEEDS))
-        _html(f"Step <span data-testid='step'>{picture.value.now.step}</span>",
-              "step-counter")
 
 
 def _in_context(target: Callable[[], None]) -> Callable[[], None]:
@@ -177,11 +180,11 @@ def LessonCard(lesson: Lesson) -> None:
 
 
 @solara.component
-def ShockPanel(run: LiveRun, lesson: Lesson, picture: Picture) -> None:
+def ShockPanel(run: LiveRun, lesson: Lesson) -> None:
     """The lesson's one-click shocks, any shock on any supplier, and what they did."""
     message = solara.use_memo(lambda: solara.reactive(""), [run])
     target = solara.use_reactive(LEADER)
-    names = [LEADER] + [f"Supplier {j + 1}" for j in range(len(picture.now.strategies))]
+    names = [LEADER] + [f"Supplier {j + 1}" for j in range(run.n_suppliers)]
 
     def hit(kind: str, who: str | None) -> None:
         j = run.leader(None if who in (None, "leader") else who)
@@ -199,17 +202,17 @@ def ShockPanel(run: LiveRun, lesson: Lesson, picture: Picture) -> None:
     for action in lesson.actions:
         solara.Button(action.label, color="warning",
                       on_click=lambda a=action: hit(a.kind, a.who))
-    with solara.Details("Shocks for any supplier", expand=False):
+    def any_shock() -> None:
         solara.Select("Shock hits", value=target, values=names)
         with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
             for kind, label in SHOCK_BUTTONS.items():
                 solara.Button(label, outlined=True, color="warning",
                               on_click=lambda kind=kind: hit_selected(kind))
+
+    Fold("Shocks for any supplier", any_shock)
     if message.value:
         _html(f"<span data-testid='shock-message'>⚡ {html.escape(message.value)}</span>",
               "shock-message")
-    if picture.effects:
-        _html("<br>".join(html.escape(line) for line in picture.effects[-3:]), "effects")
 
 
 @solara.component
@@ -219,7 +222,7 @@ def SettingsPanel(values: solara.Reactive[dict[str, Any]]) -> None:
     def setter(key: str) -> Callable[[Any], None]:
         return lambda value: values.set({**values.value, key: value})
 
-    with solara.Details("Settings (any change starts a new run)", expand=False):
+    def controls() -> None:
         for key, s in SETTINGS.items():
             v = values.value[key]
             if s.options:
@@ -233,14 +236,27 @@ def SettingsPanel(values: solara.Reactive[dict[str, Any]]) -> None:
         _html("Needs beyond the product: 0 = the product only, 1 = spread over service, "
               "installation, logistics and finance. Decay and turnover are per step.", "note")
 
+    Fold("Settings (a change starts a new run)", controls)
+
 
 @solara.component
 def Glossary() -> None:
     """The words of the lesson, one per concept."""
-    with solara.Details("Glossary", expand=False):
-        _html("<dl class='glossary'>" + "".join(
-            f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in GLOSSARY.items()
-        ) + "</dl>")
+    Fold("Glossary", lambda: _html("<dl class='glossary'>" + "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in GLOSSARY.items()
+    ) + "</dl>"))
+
+
+@solara.component
+def Fold(title: str, body: Callable[[], None]) -> None:
+    """A section folded away; ``body`` builds its content only while it is open, so that
+    each step's render stays small."""
+    is_open = solara.use_reactive(False)
+    solara.Button(("▾ " if is_open.value else "▸ ") + title, text=True, classes=["fold"],
+                  on_click=lambda: is_open.set(not is_open.value))
+    if is_open.value:
+        with solara.Column(gap="4px", style={"padding": "0 8px"}):
+            body()
 
 
 @solara.component
@@ -283,33 +299,43 @@ def Dashboard(values: solara.Reactive[dict[str, Any]]) -> None:
     titles = {item.title: k for k, item in LESSONS.items()}
 
     solara.Style(CSS)
-    with solara.Column(classes=["classroom"], gap="6px"):
-        with solara.Div(classes=["top-bar"]):
+    with solara.Div(classes=["classroom", "main"]):
+        with solara.Column(gap="6px"):
             _html("Buyers and sellers: lone seller vs the whole company", "app-title")
-            with solara.Div(style={"min-width": "260px", "flex": "1 1 260px"},
-                            attributes={"data-testid": "lesson"}):
+            with solara.Div(attributes={"data-testid": "lesson"}):
                 solara.Select("Lesson", value=lesson.title, values=list(titles),
                               on_value=lambda t: values.set(lesson_settings(titles[t])))
-            Controls(run, picture, error, lambda: generation.set(generation.value + 1))
+            LessonCard(lesson)
+            ShockPanel(run, lesson)
+            SettingsPanel(values)
+            Glossary()
+        Live(run, picture, error, generation, lesson)
+
+
+@solara.component
+def Live(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reactive[str],
+         generation: solara.Reactive[int], lesson: Lesson) -> None:
+    """The controls and everything that changes with each step: the only component that
+    re-renders while the run plays (one render per step)."""
+    now = picture.value
+    with solara.Column(gap="4px", style={"min-width": "0"}):
+        with solara.Row(classes=["top-bar"]):
+            Controls(run, picture, error, generation)
+            _html(f"Step <span data-testid='step'>{now.now.step}</span>", "step-counter")
         if error.value:
             _html(f"<span data-testid='error'>{html.escape(error.value)}</span>", "error")
-        with solara.Div(classes=["main"]):
-            with solara.Column(gap="6px"):
-                LessonCard(lesson)
-                ShockPanel(run, lesson, picture.value)
-                SettingsPanel(values)
-                Glossary()
-            with solara.Column(gap="4px", style={"min-width": "0"}):
-                _html(figures.legend_html(picture.value.now.strategies))
-                with solara.Div(classes=["key-chart"]):
-                    ChartView(picture.value, lesson.key_chart, 640, 270, always=True)
-                with solara.Div(classes=["pair"]):
-                    for side in lesson.side_charts:
-                        with solara.Div():
-                            ChartView(picture.value, side, 310, 220)
-                _html(figures.supplier_table(picture.value))
-                with solara.Div(style={"max-width": "420px"}):
-                    NetworkView(picture.value)
+        _html(figures.legend_html(now.now.strategies))
+        with solara.Div(classes=["key-chart"]):
+            ChartView(now, lesson.key_chart, 640, 270, always=True)
+        if now.effects:
+            _html("<br>".join(html.escape(line) for line in now.effects[-3:]), "effects")
+        with solara.Div(classes=["pair"]):
+            for side in lesson.side_charts:
+                with solara.Div():
+                    ChartView(now, side, 310, 220)
+        _html(figures.supplier_table(now))
+        with solara.Div(style={"max-width": "420px"}):
+            NetworkView(now)
 
 
 settings = solara.reactive(lesson_settings(DEFAULT_LESSON))

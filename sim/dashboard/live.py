@@ -72,6 +72,11 @@ class LiveRun:
         self._network_step = 0
 
     @property
+    def n_suppliers(self) -> int:
+        """Suppliers in the market."""
+        return len(self._now.strategies)
+
+    @property
     def steps(self) -> int:
         """Steps run so far."""
         return self._now.step

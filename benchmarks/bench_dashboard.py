@@ -5,7 +5,8 @@ Chromium at 1024×768 and measures what the class sees, from the step counter
 on the page (it changes in the same render as the charts): time to the first
 full render, time to switch lessons, latency of the Step button, and steps
 per second while playing at each speed for ``--seconds`` seconds (lesson F1,
-300 buyers, 4 suppliers). Prints a table and writes
+300 buyers, 4 suppliers), with the server's CPU time per step (model, pictures,
+render; it depends less on the load of the machine than steps/s). Prints a table, writes
 ``benchmarks/results/dashboard.json`` with the machine's load.
 
     .venv/bin/python -m benchmarks.bench_dashboard --seconds 15
@@ -24,7 +25,7 @@ from typing import Any
 from benchmarks.common import table, write
 from sim.dashboard.components import SPEEDS
 from sim.dashboard.lessons import LESSONS
-from sim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS, serve
+from sim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS, Served, serve
 
 
 def _now(page: Any) -> int:
@@ -36,17 +37,21 @@ def _choose(page: Any, testid: str, option: str) -> None:
     page.locator(".v-menu__content:visible .v-list-item").filter(has_text=option).first.click()
 
 
-def _play(page: Any, speed: str, seconds: float, warmup: float = 2.0) -> dict[str, float]:
+def _play(page: Any, served: Served, speed: str, seconds: float,
+          warmup: float = 2.0) -> dict[str, Any]:
     _choose(page, "speed", speed)
     page.get_by_test_id("play").click()
     time.sleep(warmup)
-    s0, t0 = _now(page), time.perf_counter()
+    s0, t0, c0 = _now(page), time.perf_counter(), served.cpu_seconds()
     time.sleep(seconds)
-    s1, t1 = _now(page), time.perf_counter()
+    s1, t1, c1 = _now(page), time.perf_counter(), served.cpu_seconds()
     page.get_by_test_id("pause").click()
     time.sleep(0.5)
-    return {"speed": speed, "steps": s1 - s0, "seconds": round(t1 - t0, 2),
-            "steps_per_s": round((s1 - s0) / (t1 - t0), 2), "reached_step": s1}
+    steps = s1 - s0
+    return {"speed": speed, "steps": steps, "seconds": round(t1 - t0, 2),
+            "steps_per_s": round(steps / (t1 - t0), 2),
+            "server_cpu_ms_per_step": round(1000 * (c1 - c0) / steps, 1) if steps else None,
+            "reached_step": s1}
 
 
 def run(seconds: float) -> dict[str, Any]:
@@ -54,7 +59,7 @@ def run(seconds: float) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     load_before = list(os.getloadavg())
-    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "server.log") as url, \
+    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "server.log") as served, \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 768})
@@ -64,7 +69,7 @@ def run(seconds: float) -> dict[str, Any]:
         page.set_default_timeout(60_000)
 
         t = time.perf_counter()
-        page.goto(url)
+        page.goto(served.url)
         page.locator(".key-chart svg").first.wait_for(timeout=120_000)
         first_render = time.perf_counter() - t
 
@@ -87,7 +92,8 @@ def run(seconds: float) -> dict[str, Any]:
             latencies.append(time.perf_counter() - t)
         _choose(page, "lesson", LESSONS["f1_team_selling"].title)
         page.locator("[data-testid=step]:text-is('0')").wait_for()
-        plays = [_play(page, speed, seconds) for speed in SPEEDS if speed != "1 step/s"]
+        plays = [_play(page, served, speed, seconds) for speed in SPEEDS
+                 if speed != "1 step/s"]
         browser.close()
     return {
         "lesson": "f1_team_selling", "buyers": 300, "viewport": "1024x768",
@@ -106,7 +112,8 @@ def main() -> None:
                  {"measure": "lesson switch (s)", "value": result["lesson_switch_s"]},
                  {"measure": "Step button, median (s)", "value": result["step_latency_s_median"]}],
                 "Dashboard in Chromium, 1024x768, 300 buyers"))
-    print(table([{k: p[k] for k in ("speed", "steps", "seconds", "steps_per_s")}
+    print(table([{k: p[k] for k in ("speed", "steps", "seconds", "steps_per_s",
+                                    "server_cpu_ms_per_step")}
                  for p in result["play"]], "Playing lesson F1"))
     print(f"load average before {result['load_average_before']}, "
           f"after {result['load_average_after']}; problems: {result['problems'] or 'none'}")

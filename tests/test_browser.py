@@ -53,8 +53,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except ImportError as err:
         _need(False, f"{err.name} is not installed (pip install -e .[dev,dashboard])")
     try:
-        with serve(tmp_path_factory.mktemp("solara") / "server.log") as url:
-            yield url
+        with serve(tmp_path_factory.mktemp("solara") / "server.log") as served:
+            yield served.url
     except RuntimeError as err:
         pytest.fail(str(err))
 

@@ -32,6 +32,7 @@ from sim.dashboard.settings import SETTINGS, build_config, lesson_settings
 SPEEDS: dict[str, float] = {"1 step/s": 1.0, "2 steps/s": 2.0, "5 steps/s": 5.0,
                             "10 steps/s": 10.0, "Fastest": 0.0}
 DEFAULT_SPEED = "5 steps/s"
+MIN_PAUSE_S = 0.01  # between two steps while playing
 SHOCK_BUTTONS: dict[str, str] = {
     "salesperson_leaves": "Salesperson leaves",
     "quality_failure": "Quality failure",
@@ -110,8 +111,9 @@ def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reac
             if not step_once():
                 break
             rate = SPEEDS[speed.value]
-            if rate:
-                stop.wait(max(0.0, 1.0 / rate - (time.perf_counter() - started)))
+            # "Fastest" still pauses a moment: the server must get to send the page's updates
+            pause_s = 1.0 / rate - (time.perf_counter() - started) if rate else 0.0
+            stop.wait(max(MIN_PAUSE_S, pause_s))
         playing.set(False)
 
     def play() -> None:

@@ -158,10 +158,11 @@ def line_chart(picture: Picture, key: str, width: int, height: int,
         for column, dash in ((chart.column, ""), (chart.dashed_column, "6 4")):
             if not column:
                 continue
-            y = chart_values(picture, chart, column)
+            y = np.clip(np.nan_to_num(chart_values(picture, chart, column)[thin]), 0.0, hi)
+            xs = np.round(left + pw * steps[thin] / x_hi, 1).tolist()
             for j, c in enumerate(colours):
-                pts = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in
-                               zip(steps[thin], np.nan_to_num(y[thin, j]), strict=True))
+                ys = np.round(top + ph * (1 - y[:, j] / hi), 1).tolist()
+                pts = " ".join(f"{a},{b}" for a, b in zip(xs, ys, strict=True))
                 out.append(f"<polyline points='{pts}' fill='none' stroke='{c}' "
                            f"stroke-width='2.5' stroke-dasharray='{dash}'/>")
         last = chart_values(picture, chart, chart.column)[-1]

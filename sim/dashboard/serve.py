@@ -6,6 +6,7 @@ The project never downloads a browser: it drives Debian's ``chromium``
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +38,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running dashboard server: its URL and process id."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system, from /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serve(log_path: Path, timeout: float = 90.0) -> Iterator[str]:
-    """``solara run sim/app.py`` on a free port until the block ends; yields its URL.
+def serve(log_path: Path, timeout: float = 90.0) -> Iterator[Served]:
+    """``solara run sim/app.py`` on a free port until the block ends.
 
     Raises:
         RuntimeError: the server did not answer within ``timeout`` seconds (the log's
@@ -66,7 +81,7 @@ def serve(log_path: Path, timeout: float = 90.0) -> Iterator[str]:
                     raise RuntimeError(f"solara did not start on {url} (exit code "
                                        f"{proc.poll()}):\n{log_path.read_text()[-2000:]}")
                 time.sleep(0.5)
-            yield url
+            yield Served(url, proc.pid)
         finally:
             proc.terminate()
             try:

@@ -6,7 +6,8 @@ on the page (it changes in the same render as the charts): time to the first
 full render, time to switch lessons, latency of the Step button, and steps
 per second while playing at each speed for ``--seconds`` seconds (lesson F1,
 300 buyers, 4 suppliers), with the server's CPU time per step (model, pictures,
-render; it depends less on the load of the machine than steps/s). Prints a table, writes
+render) and the browser's (Chromium and Playwright's driver): figures that depend less
+on the load of the machine than steps/s. Prints a table, writes
 ``benchmarks/results/dashboard.json`` with the machine's load.
 
     .venv/bin/python -m benchmarks.bench_dashboard --seconds 15
@@ -28,6 +29,29 @@ from sim.dashboard.lessons import LESSONS
 from sim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS, Served, serve
 
 
+def _browser_cpu_seconds(server_pid: int) -> float:
+    """CPU time used so far by this process's descendants other than the server (Chromium
+    and Playwright's driver), from /proc."""
+    stats: dict[int, tuple[int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    total, me = 0.0, os.getpid()
+    for pid, (_, cpu) in stats.items():
+        parent = pid
+        while parent in stats and parent not in (me, server_pid, 0, 1):
+            parent = stats[parent][0]
+        if parent == me and pid != server_pid:
+            total += cpu
+    return total
+
+
 def _now(page: Any) -> int:
     return int(page.get_by_test_id("step").inner_text())
 
@@ -43,14 +67,17 @@ def _play(page: Any, served: Served, speed: str, seconds: float,
     page.get_by_test_id("play").click()
     time.sleep(warmup)
     s0, t0, c0 = _now(page), time.perf_counter(), served.cpu_seconds()
+    b0 = _browser_cpu_seconds(served.pid)
     time.sleep(seconds)
     s1, t1, c1 = _now(page), time.perf_counter(), served.cpu_seconds()
+    b1 = _browser_cpu_seconds(served.pid)
     page.get_by_test_id("pause").click()
     time.sleep(0.5)
     steps = s1 - s0
     return {"speed": speed, "steps": steps, "seconds": round(t1 - t0, 2),
             "steps_per_s": round(steps / (t1 - t0), 2),
             "server_cpu_ms_per_step": round(1000 * (c1 - c0) / steps, 1) if steps else None,
+            "browser_cpu_ms_per_step": round(1000 * (b1 - b0) / steps, 1) if steps else None,
             "reached_step": s1}
 
 
@@ -113,7 +140,7 @@ def main() -> None:
                  {"measure": "Step button, median (s)", "value": result["step_latency_s_median"]}],
                 "Dashboard in Chromium, 1024x768, 300 buyers"))
     print(table([{k: p[k] for k in ("speed", "steps", "seconds", "steps_per_s",
-                                    "server_cpu_ms_per_step")}
+                                    "server_cpu_ms_per_step", "browser_cpu_ms_per_step")}
                  for p in result["play"]], "Playing lesson F1"))
     print(f"load average before {result['load_average_before']}, "
           f"after {result['load_average_after']}; problems: {result['problems'] or 'none'}")

@@ -249,7 +249,7 @@ def test_lesson_screenshots(server: str) -> None:
     out = _shots()
     assert out and set(SCENES) == set(LESSONS)
     try:
-        browser.choose("speed", "Fastest")
+        browser.choose("speed", "20 steps/s")
         for key, (until, act) in SCENES.items():
             browser.choose_lesson(LESSONS[key].title)
             browser.play_until(until)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
-.PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots bench bench-quick whatif soak
+.PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots bench bench-quick bench-dashboard whatif soak
 
 venv: $(STAMP)
 
@@ -64,7 +64,7 @@ browser:
 	  exit 1; \
 	else echo "chromium missing and not root: tests/test_browser.py will be skipped"; fi
 
-# Screenshots of the dashboard, one per lesson preset, into docs/ (needs chromium)
+# Screenshots of the dashboard at 1280x800 and 1024x768, one per lesson at 1024x768, into docs/
 screenshots: venv browser
 	DASHBOARD_SCREENSHOTS=docs $(PY) -m pytest -q -p no:xdist tests/test_browser.py
 
@@ -78,6 +78,10 @@ lint: venv
 # Performance (issue 5): a table per benchmark, JSON in benchmarks/results/. Quick: < 2 min.
 bench-quick: venv
 	$(PY) -m benchmarks.bench_quick
+
+# The teaching dashboard in Chromium: steps/s while playing, first render, lesson switch (issue 18)
+bench-dashboard: venv browser
+	$(PY) -m benchmarks.bench_dashboard
 
 bench: venv
 	$(PY) -m benchmarks.bench_engines

@@ -70,7 +70,9 @@ CSS = """
 .classroom .note { font-size: 14px; color: #555; }
 .classroom .glossary dt { font-weight: 600; }
 .classroom .glossary dd { margin: 0 0 4px 0; }
-.classroom .v-btn { font-size: 15px; }
+.classroom .v-btn { font-size: 15px; text-transform: none; letter-spacing: normal; }
+.classroom .v-btn.lesson-action { height: auto; min-height: 36px; white-space: normal;
+  padding: 6px 12px; }
 .classroom .v-btn.fold { justify-content: flex-start; text-transform: none; font-size: 16px;
   letter-spacing: normal;
   border-bottom: 1px solid #ddd; border-radius: 0; }
@@ -204,7 +206,7 @@ def ShockPanel(run: LiveRun, lesson: Lesson) -> None:
             message.set(run.shock(kind, names.index(target.value) - 1))
 
     for action in lesson.actions:
-        solara.Button(action.label, color="warning",
+        solara.Button(action.label, color="warning", classes=["lesson-action"],
                       on_click=lambda a=action: hit(a.kind, a.who))
     def any_shock() -> None:
         solara.Select("Shock hits", value=target, values=names)

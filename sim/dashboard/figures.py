@@ -152,7 +152,7 @@ def line_chart(picture: Picture, key: str, width: int, height: int,
                    f"text-anchor='middle' fill='#333'>{t:.0f}</text>")
     out.append(f"<text x='{left - 12}' y='{height - 8}' font-size='14' text-anchor='end' "
                f"fill='#666'>step</text>")
-    out.extend(_shock_marks(picture.shocks, steps, sx, top, ph))
+    out.extend(_shock_marks(picture.shocks, steps, sx, top, ph, width))
     if steps.size:
         thin = slice(None, None, max(1, steps.size // MAX_POINTS))
         for column, dash in ((chart.column, ""), (chart.dashed_column, "6 4")):
@@ -175,16 +175,21 @@ def line_chart(picture: Picture, key: str, width: int, height: int,
 
 
 def _shock_marks(shocks: Sequence[ShockMark], steps: np.ndarray, sx, top: float,
-                 ph: float) -> list[str]:
-    """A dotted line at each shock that has happened, labelled at the top (rows staggered)."""
+                 ph: float, width: int) -> list[str]:
+    """A dotted line at each shock that has happened, labelled at the top (rows staggered;
+    a label that would run off the right edge ends at its line instead)."""
     now = int(steps[-1]) if steps.size else 0
     out = []
     for row, shock in enumerate(s for s in shocks if s.step <= now):
         x = sx(shock.step)
         out.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top - 4}' y2='{top + ph}' "
                    f"stroke='#222' stroke-dasharray='3 3'/>")
-        out.append(f"<text x='{x + 3:.1f}' y='{top - 8 + 16 * (row % 3):.1f}' font-size='14' "
-                   f"fill='#222'>⚡{html.escape(shock.label)}</text>")
+        label = f"⚡{shock.label}"
+        fits = x + 3 + 7.5 * len(label) <= width
+        out.append(f"<text x='{x + 3 if fits else x - 3:.1f}' y='{top - 8 + 16 * (row % 3):.1f}' "
+                   f"font-size='14' text-anchor='{'start' if fits else 'end'}' fill='#222' "
+                   f"style='paint-order:stroke' stroke='#fff' stroke-width='3'>"
+                   f"{html.escape(label)}</text>")
     return out
 
 

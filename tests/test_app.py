@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -254,4 +255,28 @@ def test_page_steps_resets_and_reports_an_error_in_one_line(monkeypatch):
     assert "data-testid='step'>3<" in _texts(rc) and "failed" not in _texts(rc)
     rc.find(v.Btn, children=["Reset"]).widget.click()
     assert "data-testid='step'>0<" in _texts(rc)
+    rc.close()
+
+
+def test_play_steps_in_a_thread_and_pause_stops_before_the_next_step():
+    import ipyvuetify as v
+
+    values = solara.reactive({**lesson_settings("f1_team_selling"), "n_buyers": 100})
+    box, rc = solara.render(components.Dashboard(values), handle_error=False)
+
+    def shown() -> int:
+        return int(re.search(r"data-testid='step'>(\d+)<", _texts(rc))[1])
+
+    rc.find(v.Btn, children=["▶ Play"]).widget.click()
+    rc.find(v.Btn, children=["▶ Play"]).widget.click()  # a second press starts no second loop
+    time.sleep(1.5)
+    rc.find(v.Btn, children=["❚❚ Pause"]).widget.click()
+    paused = shown()
+    assert 3 <= paused <= 12  # 5 steps/s by default, not twice that
+    time.sleep(0.6)
+    assert shown() <= paused + 1  # a step already running may finish, no further one
+    settled = shown()
+    time.sleep(0.6)
+    assert shown() == settled
+    assert not [t for t in threading.enumerate() if t.name == "dashboard-play"]
     rc.close()

@@ -95,21 +95,23 @@ def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reac
     """Play, Pause, Step, Reset and the speed control (Reset bumps ``generation``)."""
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
-    stop = solara.use_memo(threading.Event, [run])
+    # the stop signal of the loop now playing: each Play starts a loop with its own
+    loop = solara.use_memo(lambda: {"stop": threading.Event()}, [run])
 
     def step_once() -> bool:
+        step = run.steps + 1
         try:
             run.step()
+            picture.set(run.picture())
         except Exception as err:  # any error: one line, the run is kept
-            error.set(f"Step {run.steps + 1} failed ({type(err).__name__}: {err}); "
+            error.set(f"Step {step} failed ({type(err).__name__}: {err}); "
                       "the run is kept, press Step to try again.")
             return False
-        picture.set(run.picture())
         return True
 
-    def play_loop() -> None:
-        """Step on a steady beat of the chosen speed; a late step does not shift the beat
-        unless it is more than one beat late."""
+    def play_loop(stop: threading.Event) -> None:
+        """Step on a steady beat of the chosen speed until ``stop``; a late step does not
+        shift the beat unless it is more than one beat late."""
         due = time.perf_counter()
         while not stop.is_set():
             if not step_once():
@@ -118,20 +120,23 @@ def Controls(run: LiveRun, picture: solara.Reactive[Picture], error: solara.Reac
             now = time.perf_counter()
             due = max(due + beat, now - beat)
             stop.wait(max(MIN_PAUSE_S, due - now))
-        playing.set(False)
+        if loop["stop"] is stop:  # not replaced by a newer Play
+            playing.set(False)
 
     def play() -> None:
         if playing.value:
             return
         if error.value:
             error.set("")
-        stop.clear()
+        stop = threading.Event()
+        loop["stop"].set()
+        loop["stop"] = stop
         playing.set(True)
-        threading.Thread(target=_in_context(play_loop), daemon=True,
+        threading.Thread(target=_in_context(lambda: play_loop(stop)), daemon=True,
                          name="dashboard-play").start()
 
     def pause() -> None:
-        stop.set()
+        loop["stop"].set()
         playing.set(False)
 
     def step() -> None:

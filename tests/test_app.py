@@ -272,7 +272,7 @@ def test_play_steps_in_a_thread_and_pause_stops_before_the_next_step():
     time.sleep(1.5)
     rc.find(v.Btn, children=["❚❚ Pause"]).widget.click()
     paused = shown()
-    assert 3 <= paused <= 12  # 5 steps/s by default, not twice that
+    assert 1 <= paused <= 12  # 5 steps/s by default (fewer on a busy machine), not twice that
     time.sleep(0.6)
     assert shown() <= paused + 1  # a step already running may finish, no further one
     settled = shown()

@@ -29,6 +29,7 @@ import pytest
 from sim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, serve
 
 ON_CI = os.environ.get("CI", "").lower() == "true"
+ARGS = CHROMIUM_ARGS  # tests/test_whatif_report.py opens its report with the same browser
 SIZES = [(1280, 800), (1024, 768)]
 CONTROLS = ("play", "pause", "step-button", "reset", "speed", "step", "lesson")
 MESA_LEFTOVERS = ("PAGE 0", "Model Parameters", "Use Threads", "Render Interval",
@@ -89,7 +90,7 @@ class Browser:
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
-        self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         self.page = self.browser.new_page(viewport={"width": width, "height": height})
         self.problems: list[str] = []
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))

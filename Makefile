@@ -8,7 +8,7 @@ RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
 .PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots \
-  bench bench-quick bench-compare bench-scale slurm whatif soak
+  bench bench-quick bench-compare bench-dashboard bench-scale slurm whatif soak
 
 venv: $(STAMP)
 
@@ -49,7 +49,7 @@ experiments: venv
 	@for name in $(EXPERIMENT_NAMES); do \
 	  echo "== $$name"; time $(PY) -m sim -m +experiment=$$name $(ARGS) || exit 1; done
 
-# The teaching dashboard (sim/app.py) on a local port: DASHBOARD_PORT=8600 make dashboard
+# The teaching dashboard (sim/app.py → sim/dashboard/) on a local port: DASHBOARD_PORT=8600 make dashboard
 dashboard: venv
 	@port=$${DASHBOARD_PORT:-$$($(PY) -c 'import socket; s = socket.socket(); \
 	  s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}; \
@@ -67,7 +67,7 @@ browser:
 	  exit 1; \
 	else echo "chromium missing and not root: tests/test_browser.py will be skipped"; fi
 
-# Screenshots of the dashboard, one per lesson preset, into docs/ (needs chromium)
+# Screenshots of the dashboard at 1280x800 and 1024x768, one per lesson at 1024x768, into docs/
 screenshots: venv browser
 	DASHBOARD_SCREENSHOTS=docs $(PY) -m pytest -q -p no:xdist tests/test_browser.py
 
@@ -87,6 +87,10 @@ bench-quick: venv
 bench-compare: venv
 	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<commit>"; exit 2; }
 	$(PY) -m benchmarks.bench_compare $(REF)
+
+# The teaching dashboard in Chromium: steps/s while playing, first render, lesson switch
+bench-dashboard: venv browser
+	$(PY) -m benchmarks.bench_dashboard
 
 bench: venv
 	$(PY) -m benchmarks.bench_engines

@@ -130,6 +130,7 @@ def f5_silence(seed: int) -> float:
     """F5: ties churned per step and supplier, voice propensity 0.1 minus 0.9."""
     def churn(voice: float) -> float:
         df = run((*DISSATISFYING, f"buyers.voice_propensity={voice}"), seed).supplier_frame()
+        df = df[df["step"] >= 1]  # step 0 is the market as built: nothing churned yet
         return float((df["silent_churn"] + df["voiced_churn"]).mean())
     return churn(0.1) - churn(0.9)
 

@@ -114,10 +114,10 @@ slurm:
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# What-if (issue 6, docs/whatif.md): the example book, baseline and every scenario preset,
+# What-if (docs/whatif.md): the example book, baseline and every scenario preset,
 # 30 paired seeds over 36 months; the report lands in results/whatif/<timestamp>/.
 whatif: venv
-	$(PY) -m sim.whatif accounts=examples/accounts.csv seeds=30 horizon=36
+	$(PY) -m sim.whatif accounts=examples/accounts.csv currency=kEUR seeds=30 horizon=36
 
 # Soak (issue 7, docs/reliability.md): 10,000 steps at 2,000 buyers with every event kind
 # recurring; checks bounds, RSS and per-step drift; figures in benchmarks/results/soak.json.

@@ -10,8 +10,9 @@ dataclasses are registered in Hydra's ConfigStore as the schema of
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, is_dataclass
 from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
 
 from sim import constraints
@@ -475,18 +476,16 @@ def register_configs() -> None:
 # ---------------------------------------------------------------- validation
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
 def _check_types(obj: Any, prefix: str = "") -> None:
     """Every field of a config dataclass (recursively) has its annotated type."""
-    hints = get_type_hints(type(obj))
-    for f in fields(obj):
-        path, tp, value = f"{prefix}{f.name}", hints[f.name], getattr(obj, f.name)
+    for owner, f, path, value in constraints.walk(obj, prefix):
+        tp = _hints(type(owner))[f.name]
         check(type_ok(value, tp), path, value, expected(tp))
-        if is_dataclass(value):
-            _check_types(value, f"{path}.")
-        elif isinstance(value, list):
-            for k, item in enumerate(value):
-                if is_dataclass(item):
-                    _check_types(item, f"{path}[{k}].")
 
 
 def _check_plain(value: Any, tp: Any, path: str) -> None:

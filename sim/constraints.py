@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import types
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Iterator
+from dataclasses import Field, dataclass, fields, is_dataclass
 from typing import Any, Union, get_args, get_origin
 
 
@@ -112,24 +113,32 @@ class Names:
 Constraint = Interval | OneOf | Names
 
 
-def check_fields(obj: Any, prefix: str = "") -> None:
-    """Check each field of a config dataclass (recursively) against its declared constraint.
+def walk(obj: Any, prefix: str = "") -> Iterator[tuple[Any, Field, str, Any]]:
+    """Every field of a config dataclass, recursively: (owner, field, dotted path, value).
 
-    Optional fields (``float | None``) are checked only when set; list items
-    that are dataclasses (scenario events) are checked with their index in
-    the path (``scenario.events[0].t``).
+    List items that are dataclasses (scenario events) are walked with their
+    index in the path (``scenario.events[0].t``).
     """
     for f in fields(obj):
         path, value = f"{prefix}{f.name}", getattr(obj, f.name)
-        constraint: Constraint | None = f.metadata.get("bounds")
-        if constraint is not None and value is not None:
-            constraint.check(path, value)
+        yield obj, f, path, value
         if is_dataclass(value):
-            check_fields(value, f"{path}.")
+            yield from walk(value, f"{path}.")
         elif isinstance(value, list):
             for k, item in enumerate(value):
                 if is_dataclass(item):
-                    check_fields(item, f"{path}[{k}].")
+                    yield from walk(item, f"{path}[{k}].")
+
+
+def check_fields(obj: Any, prefix: str = "") -> None:
+    """Check each field of a config dataclass (recursively) against its declared constraint.
+
+    Optional fields (``float | None``) are checked only when set.
+    """
+    for _, f, path, value in walk(obj, prefix):
+        constraint: Constraint | None = f.metadata.get("bounds")
+        if constraint is not None and value is not None:
+            constraint.check(path, value)
 
 
 # ---------------------------------------------------------------- types

@@ -128,39 +128,10 @@ def config_from_plain(plain: dict[str, Any]) -> Config:
     naming the field), integers become floats where a number is expected,
     then every value is validated.
     """
-    from sim.config import Config, _check_plain, validate
+    from sim.config import Config, _check_plain, from_plain, validate
 
     _check_plain(plain, Config, "")
-    return validate(_dataclass(Config, plain))
-
-
-def _dataclass(tp: type, data: Mapping[str, Any]) -> Any:
-    """Build the dataclass ``tp`` (nested groups and lists of groups too) from checked data."""
-    from dataclasses import is_dataclass
-    from typing import get_args, get_origin
-
-    hints, values = _hints(tp), {}
-    for key, value in data.items():
-        hint = hints[key]
-        args = get_args(hint)
-        if is_dataclass(hint):
-            value = _dataclass(hint, value)
-        elif get_origin(hint) is list and args and is_dataclass(args[0]):
-            value = [_dataclass(args[0], item) for item in value]
-        elif isinstance(value, int) and not isinstance(value, bool) and (
-                hint is float or float in args):
-            value = float(value)
-        elif isinstance(value, list | dict):
-            value = type(value)(value)
-        values[key] = value
-    return tp(**values)
-
-
-@cache
-def _hints(tp: type) -> dict[str, Any]:
-    from typing import get_type_hints
-
-    return get_type_hints(tp)
+    return validate(from_plain(Config, plain))
 
 
 def draw_seed() -> int:

@@ -38,6 +38,20 @@ def test_plain_composition_equals_hydra(overrides):
         compose_config(overrides))))
 
 
+@pytest.mark.parametrize("overrides", [
+    *CASES[-3:], ["+experiment=sensitivity"],
+    ["scenario.events=[{kind:price_war,t:3,supplier:1,severity:0.2,duration:2}]"],
+], ids=lambda o: " ".join(o))
+def test_config_is_built_as_omegaconf_builds_it(overrides):
+    from omegaconf import OmegaConf
+
+    from sim.config import Config, from_plain
+
+    plain = OmegaConf.to_container(compose_config(overrides), resolve=True)
+    by_omegaconf = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), plain))
+    assert repr(asdict(from_plain(Config, plain))) == repr(asdict(by_omegaconf))
+
+
 @pytest.mark.parametrize(("override", "field"), [
     ("steps=abc", "steps"), ("market.n_buyer=5", "market.n_buyer"),
     ("buyers.needs_breadth=2.5", "buyers.needs_breadth"),

@@ -105,7 +105,7 @@ def test_the_steps_of_a_sweep_are_one_dataset_for_pyarrow_polars_and_duckdb(batc
     count, runs, seeds = duckdb.sql(
         f"SELECT count(*), count(DISTINCT run), count(DISTINCT seed) "
         f"FROM '{folder}/*/steps.parquet'").fetchall()[0]
-    assert table.num_rows == frame.height == count == 6 * (12 + 1) * 4  # runs × steps 0–12 × suppliers
+    assert table.num_rows == frame.height == count == 6 * (12 + 1) * 4  # runs, steps, suppliers
     assert runs == 6 and seeds == 6
     for name in ("run", "seed", *(o.partition("=")[0] for o in SIX), *COUNTS):
         assert name in table.column_names and name in frame.columns, name

@@ -179,7 +179,8 @@ class Salesperson(_View, mesa.Agent):
 
     def consider_leaving(self) -> None:
         """Leave with the departure hazard, perhaps for a rival (M2)."""
-        consider_leaving(self.market, self.model.cfg, self.model.rng, self.index)
+        model = self.model
+        consider_leaving(model.market, model.cfg, model.rng, self.index)
 
     def leave(self, to: Supplier | None = None) -> None:
         """Leave the firm for ``to`` (None: the market), taking person-bound loyalty (M2, F2)."""

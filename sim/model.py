@@ -174,7 +174,8 @@ class RelationshipModel(mesa.Model):
             if force.employer[index] >= 0:
                 self._people[index] = Salesperson(self, index)
         self._hired = len(force)
-        for index in [i for i in self._people if force.employer[i] < 0]:
+        gone = force.employer[list(self._people)] < 0 if self._people else []
+        for index in [i for i, left in zip(self._people, gone, strict=True) if left]:
             self._people.pop(index).remove()
 
     def salesperson(self, index: int) -> Salesperson:

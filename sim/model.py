@@ -28,6 +28,7 @@ from sim.collect import MarketCollector
 from sim.config import Config
 from sim.market import FirmTable, Market
 from sim.shocks import Schedule
+from sim.ties import nonzero
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def _run(model: RelationshipModel, sequence: Sequence[phases.Phase], block) -> N
 
 def _visits(model: RelationshipModel) -> None:
     t = model.market.ties
-    phases.sales_visits(model.market, model.cfg, model.rng, *np.nonzero(t.active & (t.owner >= 0)))
+    phases.sales_visits(model.market, model.cfg, model.rng, *nonzero(t.active & (t.owner >= 0)))
 
 
 #: The step after shocks (M15), turnover (M2) and the firms' policy table (M1), in order.

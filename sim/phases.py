@@ -36,7 +36,7 @@ from sim.rules import (
     voice,
 )
 from sim.salesforce import reopen
-from sim.ties import Stage
+from sim.ties import Stage, nonzero
 
 if TYPE_CHECKING:
     from sim.config import Config
@@ -49,7 +49,7 @@ Rng = np.random.Generator
 def _ties_of(mask: np.ndarray, cols: Cols) -> tuple[np.ndarray, np.ndarray]:
     """(buyer, supplier) index arrays of the ties set in a column block's mask."""
     if isinstance(cols, slice):
-        return np.nonzero(mask)
+        return nonzero(mask)
     b = np.flatnonzero(mask)
     return b, np.full(b.size, cols, dtype=np.intp)
 
@@ -183,7 +183,7 @@ def deliver(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     phases that judge them.
     """
     t, firms, force, rel = market.ties, market.firms, market.salesforce, cfg.relationship
-    li, s = np.nonzero(market.orders[rows])  # orders are ≥ 0: the same ties as orders > 0
+    li, s = nonzero(market.orders[rows])  # orders are ≥ 0: the same ties as orders > 0
     b = li + rows.start
     if b.size == 0:
         market.purchases = None
@@ -337,7 +337,7 @@ def book_sales(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
 def answer_complaints(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     """M9: the firm answers pending complaints and recovers part of the lost trust."""
     t = market.ties
-    li, s = np.nonzero(t.complaint[rows])
+    li, s = nonzero(t.complaint[rows])
     answered = rng.random(li.size) < market.policy.complaint_handling[s]
     b, s = li[answered] + rows.start, s[answered]
     t.trust[b, s] = voice.recover_trust(t.trust[b, s], t.grievance[b, s], cfg.relationship.recovery)
@@ -359,7 +359,7 @@ def churn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     n_sup = active.shape[1]
     uniform = rng.random(active.shape)
     # the hazard is 0 unless the buyer is silent or complaining: evaluate it only there
-    li, s = np.nonzero(active & (t.silent[rows] | t.complaint[rows]))
+    li, s = nonzero(active & (t.silent[rows] | t.complaint[rows]))
     b = li + off
     hazard = voice.churn_hazard(
         t.silent[b, s], t.complaint[b, s], t.commitment[b, s],
@@ -375,12 +375,12 @@ def churn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     leaves[li, s] = True
     ends = active & (t.trust[rows] < rel.trust_floor)
     uniform = rng.random(active.shape)  # one draw for every tie
-    fi, fs = np.nonzero(active & market.failures[rows])
+    fi, fs = nonzero(active & market.failures[rows])
     exits = uniform[fi, fs] < rel.failure_exit
     ends[fi[exits], fs[exits]] = True
     ledger.other_churn += (ends & ~leaves).sum(axis=0)
     ends |= leaves
-    li, s = np.nonzero(ends)
+    li, s = nonzero(ends)
     t.dissolve(li + off, s)
     market.live = None  # the live ties changed
 
@@ -460,7 +460,7 @@ def reconsider(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     t = market.ties
     closed = t.considers[rows] & ~t.active[rows]
     uniform = rng.random(closed.shape)
-    li, s = np.nonzero(closed)
+    li, s = nonzero(closed)
     back = uniform[li, s] < cfg.relationship.reconsider_rate
     reopen(market, cfg.relationship, rng, li[back] + rows.start, s[back])
     market.live = None  # the live ties changed

@@ -17,6 +17,16 @@ import numpy as np
 F32 = np.float32
 
 
+def nonzero(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D block (row and column indices of its non-zero entries).
+
+    The same arrays in the same (row-major) order, from the flat indices:
+    numpy's 2-D ``nonzero`` is about 10× slower than ``flatnonzero`` and a
+    ``divmod`` on a (buyers, suppliers) block.
+    """
+    return np.divmod(np.flatnonzero(block), block.shape[1])
+
+
 class Stage(IntEnum):
     """Dwyer–Schurr–Oh relationship stages (M13)."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.ties import nonzero
+
 
 def utility(
     attraction: np.ndarray,
@@ -143,7 +145,7 @@ def _loyal_orders(put, scores, finite, partner, buyers, partner_share: float) ->
     partner_part = np.where(held.any(axis=-1), partner_share, 0.0)
     best = np.argmax(scores, axis=-1)
     best_ok = finite[np.arange(buyers.size), best]
-    hb, hs = np.nonzero(held)
+    hb, hs = nonzero(held)
     also_best = best_ok[hb] & (best[hb] == hs)
     put(buyers[hb], hs, partner_part[hb] + np.where(also_best, 1.0 - partner_part[hb], 0.0))
     only_best = best_ok & ~held[np.arange(buyers.size), best]
@@ -155,5 +157,5 @@ def _split_orders(put, scores, finite, buyers, k: int) -> None:
     top = np.argsort(-scores, axis=-1, kind="stable")[:, :k]
     top_ok = np.take_along_axis(finite, top, axis=-1)
     n_split = np.maximum(top_ok.sum(axis=-1), 1)
-    ab, ak = np.nonzero(top_ok)
+    ab, ak = nonzero(top_ok)
     put(buyers[ab], top[ab, ak], 1.0 / n_split[ab])

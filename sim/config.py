@@ -519,7 +519,7 @@ def _is_dataclass_list(value: Any, tp: Any) -> bool:
 def _max_salespeople(cfg: Config) -> int:
     """Most salespeople a supplier can start with: every buyer considers it (M2).
 
-    ``RelationshipModel._staff`` hires ``ceil(accounts / accounts_per_salesperson)``;
+    :func:`sim.salesforce.staff` hires ``ceil(accounts / accounts_per_salesperson)``;
     the accounts are drawn, so this bound is what validation can promise. A
     ``salesperson_leaves`` index beyond the actual sales force picks its last member.
     """
@@ -533,7 +533,8 @@ def _check_relations(cfg: Config) -> None:
     m, r = cfg.market, cfg.relationship
     check("product" in m.departments, "market.departments", m.departments, "a list with product")
     check(r.tc_trust_slope <= r.tc_at_zero_trust, "relationship.tc_trust_slope",
-          r.tc_trust_slope, f"at most tc_at_zero_trust={r.tc_at_zero_trust} so that τ(1) ≥ 0")
+          r.tc_trust_slope,
+          f"at most relationship.tc_at_zero_trust={r.tc_at_zero_trust} so that τ(1) ≥ 0")
     staff = _max_salespeople(cfg)
     for k, e in enumerate(cfg.scenario.events):
         p = f"scenario.events[{k}]"

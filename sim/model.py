@@ -98,13 +98,12 @@ class RelationshipModel(mesa.Model):
         self.cfg: Config = cfg
         self.market: Market = build(cfg, self.rng)
         self.grid = Network(self.market.graph, capacity=1, random=self.random, layout=None)
-        self.supplier_list: list[Supplier] = []
-        self._people: dict[int, Salesperson] = {}
-        self._hired = 0  # sales-force entries that already have an agent or never will
-        self.sync_agents()
+        self.supplier_list = [Supplier(self, j) for j in range(len(self.market.firms))]
         for i in range(cfg.market.n_buyers):
             Buyer(self, i).cell = self.grid[i]
-        self.sync_agents()
+        self._people: dict[int, Salesperson] = {}
+        self._hired = 0  # sales-force entries that already have an agent or never will
+        self.sync_agents()  # the salespeople
         self.schedule = Schedule(cfg.scenario.events)
         self.datacollector = MarketCollector(agents_every)
         self._measure(metrics.opening_books(self.market))

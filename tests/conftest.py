@@ -30,3 +30,20 @@ def set_field(cfg: object, path: str, value: object) -> None:
 def small() -> list[str]:
     """Overrides of a small, quick market."""
     return ["market.n_buyers=150", "steps=40"]
+
+
+def sweep_in_process(folder, monkeypatch, overrides: Sequence[str]) -> int:
+    """Run ``python -m sim -m <overrides>`` in this process, in ``folder``; its exit code."""
+    import sys
+
+    from hydra.core.global_hydra import GlobalHydra
+
+    import sim.__main__ as cli
+
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(sys, "argv", ["sim", "-m", *overrides, "hydra/job_logging=none",
+                                      "hydra/hydra_logging=none"])
+    GlobalHydra.instance().clear()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    return exit_.value.code

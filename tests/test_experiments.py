@@ -24,6 +24,7 @@ from sim.report import mean_ci, report
 from sim.results import manifest, now, write_run
 from sim.sweep import check_cells, job_overrides, register_resolvers
 from sim.tasks import run_name
+from tests.conftest import sweep_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("strategy_comparison", "salesperson_turnover", "buyer_stance",
@@ -158,7 +159,6 @@ def test_sigkilled_sweep_resumes_without_losing_or_duplicating_runs(tmp_path):
 
 
 def test_a_run_that_raises_is_recorded_and_the_rest_finish(tmp_path, monkeypatch):
-    import sim.__main__ as cli
     from sim.model import RelationshipModel
 
     run_for = RelationshipModel.run_for
@@ -169,13 +169,7 @@ def test_a_run_that_raises_is_recorded_and_the_rest_finish(tmp_path, monkeypatch
         return run_for(self, steps)
 
     monkeypatch.setattr(RelationshipModel, "run_for", broken)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["sim", "-m", "seed=0,1,2", *TINY,
-                                      "hydra/job_logging=none", "hydra/hydra_logging=none"])
-    GlobalHydra.instance().clear()
-    with pytest.raises(SystemExit) as exit_:
-        cli.main()
-    assert exit_.value.code == 1
+    assert sweep_in_process(tmp_path, monkeypatch, ["seed=0,1,2", *TINY]) == 1
     folder = only_sweep(tmp_path)
     info = json.loads((folder / "sweep.json").read_text())
     assert info["status"] == "failed" and info["complete"] == 2

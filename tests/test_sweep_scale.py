@@ -17,12 +17,12 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from sim import load_results, sweep, tasks
 from sim.results import COUNTS, UNITS, steps_files
 from sim.tasks import TASKS, run_name
+from tests.conftest import sweep_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ("steps=12", "market.n_buyers=60")
@@ -150,13 +150,7 @@ def test_a_failed_error_json_write_does_not_stop_the_sweep(tmp_path, monkeypatch
     monkeypatch.setattr(RelationshipModel, "run_for", broken)
     monkeypatch.setattr(cli, "write_json", no_space)
     monkeypatch.setattr(sweep, "write_json", no_space)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["sim", "-m", "seed=0,1,2", *TINY,
-                                      "hydra/job_logging=none", "hydra/hydra_logging=none"])
-    GlobalHydra.instance().clear()
-    with pytest.raises(SystemExit) as exit_:
-        cli.main()
-    assert exit_.value.code == 1
+    assert sweep_in_process(tmp_path, monkeypatch, ["seed=0,1,2", *TINY]) == 1
     (folder,) = [p.parent for p in tmp_path.glob("results/sweeps/*/sweep.json")]
     info = json.loads((folder / "sweep.json").read_text())
     assert info["status"] == "failed" and info["complete"] == 2 and info["missing"] == 0

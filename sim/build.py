@@ -80,7 +80,8 @@ def build_market(cfg: Config, rng: np.random.Generator) -> Market:
         planned_salespeople=np.ones(m, dtype=np.int64),
     )
     graph = word_of_mouth_graph(n, cfg.network, seed=int(rng.integers(2**31)))
-    ties = Ties.empty(n, m, cfg.relationship.initial_trust)
+    ties = Ties.empty(n, m, cfg.relationship.initial_trust,
+                       cfg.relationship.initial_satisfaction)
     ties.considers[:] = consideration_sets(n, m, cfg.network.consideration, rng)
     ties.active[:] = ties.considers
     market = Market(
@@ -123,7 +124,7 @@ def add_supplier(market: Market, cfg: Config, rng: np.random.Generator, strategy
         [firms.quality_shock, np.zeros(len(market.departments), F32)]
     )
     firms.price_cut = np.append(firms.price_cut, F32(0.0))
-    market.ties.add_supplier(rel.initial_trust)
+    market.ties.add_supplier(rel.initial_trust, rel.initial_satisfaction)
     n = market.n_buyers
     aware = rng.random(n) < min(1.0, cfg.network.consideration / (j + 1))
     market.ties.considers[:, j] = aware

@@ -207,7 +207,7 @@ class SalesConfig:
     coverage: float = _unit(
         0.6, "θ: how well a salesperson alone stands in for other departments (M7)"
     )
-    promise_inflation: float = _f(0.05, "mean ψ: salespeople promise q̂·(1+ψ) (M7, F4)", SPREAD)
+    promise_inflation: float = _f(0.02, "mean ψ: salespeople promise q̂·(1+ψ) (M7, F4)", SPREAD)
     promise_inflation_sd: float = _f(0.03, "spread of ψ across salespeople", SPREAD)
     departure_hazard: float = _unit(0.0, "probability per step that a salesperson leaves (M2)")
     poach_share: float = _unit(0.7, "share of departures that go to a competitor")
@@ -215,6 +215,24 @@ class SalesConfig:
         0.9, "share of person-bound loyalty that follows a poached salesperson (L3)"
     )
     contact_bond: float = _f(0.05, "bond added by one salesperson contact, times skill", WEIGHT)
+    person_weight: float = _f(
+        0.5, "ω: extra weight of salesperson-bound loyalty Lp in choice while the salesperson "
+        "stays, J = Lf + (1+ω)·Lp (L3)", WEIGHT,
+    )
+    person_premium: float = _f(
+        0.3, "η: salesperson-bound loyalty lowers price sensitivity, λ·exp(−η·Lp) (L3)", WEIGHT,
+    )
+    priority_risk_weight: float = _f(
+        1.0, "weight of distrust (1 − T) in a salesperson's contact priority (M5)", WEIGHT,
+    )
+    priority_silence_steps: int = _f(
+        10, "steps of silence at which the silence term of contact priority saturates (M5)",
+        Interval(1, MAX_STEPS, integer=True),
+    )
+    priority_dependency_weight: float = _f(
+        1.0, "weight of dependency D in contact priority: invested accounts first (M5, F6)",
+        WEIGHT,
+    )
     salary: float = _f(0.5, "cost of one salesperson per step", AMOUNT)
 
 
@@ -250,6 +268,13 @@ class MarketConfig:
         0.2, "weight of the supplier's financial health in choice (F6)", WEIGHT,
     )
     health_rate: float = _unit(0.1, "rate at which financial health follows the margin (M1)")
+    service_wallet: float = _f(
+        0.6, "spending on service lines (maintenance, training, financing, logistics) per unit "
+        "of core volume, times the buyer's non-product needs (F11)", AMOUNT,
+    )
+    service_cost: float = _unit(
+        0.4, "cost of delivering one unit of service spend (services carry high margins, F11)",
+    )
     discount_rate: float = _f(
         0.02, "per-step discount rate for customer lifetime value (M14)", DISCOUNT,
     )
@@ -288,7 +313,7 @@ class BuyersConfig:
         2.0, "adversarial buyers weigh price this many times more", FACTOR,
     )
     switching_weight: float = _f(
-        1.0, "σ: weight of dependency (switching cost) in choice (M6)", WEIGHT,
+        3.0, "σ: weight of dependency (switching cost) in choice (M6)", WEIGHT,
     )
     voice_propensity: float = _unit(0.5, "mean probability a dissatisfied buyer complains (M9)")
     failure_tolerance: float = _unit(0.3, "delivered q below this is a serious failure (F9)")
@@ -298,10 +323,16 @@ class BuyersConfig:
 class RelationshipConfig:
     """Parameters of the tie dynamics M5–M13."""
 
-    initial_trust: float = _unit(0.3, "T₀: trust of a new tie and the level decay returns to")
-    trust_gain: float = _f(0.5, "a⁺: trust gain per unit of positive disconfirmation (M8)", GAIN)
-    trust_loss: float = _f(0.9, "a⁻: trust loss per unit of negative disconfirmation (M8)", GAIN)
-    tolerance_zone: float = _unit(0.1, "ν: a shortfall up to ν still counts as a promise kept (M8)")
+    initial_trust: float = _unit(0.15, "T₀: trust of a new tie and the level decay returns to")
+    trust_gain: float = _f(5.0, "a⁺: trust gain per unit of positive disconfirmation (M8)", GAIN)
+    trust_loss: float = _f(9.0, "a⁻: trust loss per unit of negative disconfirmation (M8)", GAIN)
+    tolerance_zone: float = _unit(
+        0.2, "ν: dead band: a shortfall up to ν counts as a promise kept and moves trust neither "
+        "way (M8)",
+    )
+    haggling_erosion: float = _unit(
+        0.01, "trust an adversarial buyer's haggling wears away per purchase, T −= e·T (F8)",
+    )
     satisfaction_rate: float = _unit(0.3, "rate at which satisfaction follows its target (M8)")
     disconfirmation_weight: float = _f(1.0, "weight of δ in the satisfaction target (M8)", GAIN)
     commitment_rate: float = _unit(0.1, "rate at which commitment follows trust·satisfaction (M8)")
@@ -309,9 +340,12 @@ class RelationshipConfig:
         0.5, "satisfaction below this makes a buyer dissatisfied (M9)",
     )
     silent_churn_hazard: float = _unit(
-        0.25, "churn hazard per step of a silent dissatisfied tie (F5)",
+        0.15, "churn hazard per step of a silent dissatisfied tie (F5)",
     )
-    voiced_churn_hazard: float = _unit(0.06, "churn hazard per step while a complaint is pending")
+    voiced_churn_hazard: float = _unit(
+        0.15, "churn hazard per step while a complaint is pending (equal to the silent one by "
+        "default: silence is deadlier only because complaints get answered, F5)",
+    )
     recovery: float = _unit(0.6, "share of lost trust recovered when a complaint is answered (M9)")
     decay: float = _unit(0.02, "ε: entropy decay of T, J and C per step without contact (M9, F5)")
     trust_floor: float = _unit(0.05, "trust below this dissolves the tie (M13)")
@@ -319,20 +353,59 @@ class RelationshipConfig:
     reconsider_rate: float = _unit(
         0.05, "probability per step that a dissolved tie is reconsidered",
     )
-    learning_rate: float = _unit(0.1, "knowledge K gained per interaction, K += r·(1−K) (M7, F10)")
+    initial_satisfaction: float = _unit(
+        0.55, "S of a new or reopened tie (just above the default dissatisfaction threshold)",
+    )
+    reopen_knowledge_kept: float = _unit(
+        0.5, "share of its customer knowledge K a firm keeps when a dissolved tie reopens (M13)",
+    )
+    stockout_quality: float = _unit(
+        0.0, "delivered q the buyer experiences when its order is not filled (L2, M7)",
+    )
+    purchase_is_contact: bool = _f(
+        True, "a purchase counts as contact: buying ties do not decay (M9)",
+    )
+    learning_rate: float = _unit(
+        0.1, "r: knowledge K gained per interaction, K += r·o·(1−K) (M7, F10)",
+    )
+    learning_trust_weight: float = _unit(
+        0.5, "w: share of what a seller learns that needs trust: o = (1 − w + w·T)·… (M12, F10)",
+    )
+    adversarial_withholding: float = _unit(
+        0.7, "share of information an adversarial buyer withholds: o = …·(1 − h) (M12, F8)",
+    )
     fit_gain: float = _f(0.3, "φ: performance grows by factor (1+φ·K) with knowledge (F10)", GAIN)
     dependency_step: float = _unit(0.15, "D gained per dependency investment, D += s·(1−D) (M10)")
     dependency_decay: float = _unit(0.01, "D lost per step, D −= d·D (M10)")
+    dependency_binding: float = _unit(
+        0.8, "b: dependency lowers the buyer's exit hazards, h·(1 − b·D) (M10, F6)",
+    )
     dependency_cost: float = _f(0.3, "cost of one dependency investment (M14)", AMOUNT)
     contact_cost: float = _f(
         0.02, "cost of one cross-functional or monitoring contact (M14)", AMOUNT,
     )
     wallet_memory: float = _unit(0.2, "rate of the share-of-wallet moving average")
     tc_at_zero_trust: float = _unit(0.5, "τ(0): non-productive share of face time at no trust (F7)")
-    tc_trust_slope: float = _unit(0.375, "τ(T) = τ(0) − slope·T; 0.375 gives τ(1)=0.125 (F7)")
-    tc_cost: float = _f(0.1, "transaction cost per unit volume per unit of τ (M11)", AMOUNT)
+    tc_trust_slope: float = _unit(
+        0.25, "τ(T) = τ(0) − slope·T; 0.25 gives τ(1) = 0.25, half of τ(0) (F7, Dyer & Chu)",
+    )
+    blame_share: float = _unit(
+        0.5, "share of face time a promise broken beyond ν adds to the non-productive share, "
+        "for blame (M11, F7)",
+    )
+    tc_cost: float = _f(
+        0.2, "buyer's procurement cost per unit volume per unit of τ (M11, L4)", AMOUNT,
+    )
     inspection_threshold: float = _unit(0.7, "trust above which inspection is skipped (M11)")
-    inspection_cost: float = _f(0.03, "inspection cost per unit volume (M11)", AMOUNT)
+    inspection_cost: float = _f(
+        0.15, "buyer's inspection cost per unit volume below the threshold (M11, L4)", AMOUNT,
+    )
+    serve_cost: float = _f(
+        0.1, "supplier's cost to serve per unit volume per unit of τ (M11)", AMOUNT,
+    )
+    wallet_saving: float = _unit(
+        0.5, "share of the cost to serve saved at full share of wallet (F11)",
+    )
     improvement_threshold: float = _unit(0.6, "trust above which partners improve jointly (M12)")
     improvement_rate: float = _unit(0.002, "capability gain per qualifying purchase share (M12)")
     flexibility: float = _unit(0.6, "share of uncertainty shocks a trusted partner absorbs (M12)")

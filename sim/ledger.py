@@ -18,7 +18,10 @@ class Ledger:
     revenue: np.ndarray = field(init=False)
     nonproductive_time: np.ndarray = field(init=False)  # Σ volume·τ (M11)
     buyer_cost: np.ndarray = field(init=False)  # buyers' transaction cost (M11)
-    buyer_value: np.ndarray = field(init=False)  # buyers' surplus Σ shipped·(v·q − price paid)
+    buyer_value: np.ndarray = field(init=False)  # buyers' surplus Σ shipped·(v·q − price) − cost
+    cost_to_serve: np.ndarray = field(init=False)  # the supplier's transaction cost (M11)
+    service_revenue: np.ndarray = field(init=False)  # service lines sold (F11)
+    service_cost: np.ndarray = field(init=False)  # cost of delivering them
     departures: np.ndarray = field(init=False)  # salespeople who left the supplier (M2)
     contacts: np.ndarray = field(init=False)  # department and monitoring contacts
     investments: np.ndarray = field(init=False)  # dependency investments (M10)

@@ -54,6 +54,44 @@ class Buyers:
 
 
 @dataclass
+class Procurement:
+    """Each buyer's procurement books since the run began (M11, F7, L4).
+
+    Cumulative per buyer: volume ordered, non-productive face time
+    ``Σ volume·τ``, procurement cost and ``Σ volume·T`` (so the buyer's
+    volume-weighted trust in its suppliers). Read by the F7 check and by the
+    what-if; :meth:`since` gives the books of a later window.
+    """
+
+    volume: np.ndarray
+    nonproductive_time: np.ndarray
+    cost: np.ndarray
+    trusted_volume: np.ndarray
+
+    @classmethod
+    def empty(cls, n_buyers: int) -> Procurement:
+        """Books of ``n_buyers`` buyers that have bought nothing yet."""
+        return cls(*(np.zeros(n_buyers) for _ in range(4)))
+
+    def book(self, buyer: np.ndarray, volume: np.ndarray, share: np.ndarray,
+             cost: np.ndarray, trust: np.ndarray) -> None:
+        """Add purchases (one entry per order) to their buyers' books."""
+        n = self.volume.size
+        for total, amount in ((self.volume, volume), (self.nonproductive_time, volume * share),
+                              (self.cost, cost), (self.trusted_volume, volume * trust)):
+            total += np.bincount(buyer, weights=amount, minlength=n)
+
+    def copy(self) -> Procurement:
+        """A snapshot of the books."""
+        return Procurement(*(a.copy() for a in self.__dict__.values()))
+
+    def since(self, earlier: Procurement) -> Procurement:
+        """The books of the steps after the snapshot ``earlier``."""
+        return Procurement(*(a - b for a, b in zip(self.__dict__.values(),
+                                                   earlier.__dict__.values(), strict=True)))
+
+
+@dataclass
 class Firms:
     """Per-supplier state (M1): strategy, price, capabilities, books and last outcomes."""
 
@@ -188,8 +226,10 @@ class Purchases:
     trust_before: np.ndarray  # T before the evaluation
     partnership: np.ndarray  # bool: the buyer's stance is partnership
     price_paid: np.ndarray  # list price after any haggling (F8)
+    reach: np.ndarray  # who sells the service lines, κ + (1 − κ)·θ·skill (F11)
     satisfaction: np.ndarray | None = None  # S after the evaluation (M8)
     trust_after: np.ndarray | None = None  # T after the evaluation (M8)
+    procurement_cost: np.ndarray | None = None  # the buyer's transaction cost (M11)
 
     def __len__(self) -> int:
         return self.buyer.size
@@ -223,9 +263,12 @@ class Market:
     outcomes: dict[str, float] = field(default_factory=dict)
     #: the last DEPARTURE_LOG salesperson departures (step, salesperson, from, to, accounts)
     departures: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=DEPARTURE_LOG))
+    procurement: Procurement = field(default=None)  # type: ignore[assignment]  # per buyer
 
     def __post_init__(self) -> None:
         self.new_buffers()
+        if self.procurement is None:
+            self.procurement = Procurement.empty(self.n_buyers)
 
     @property
     def n_buyers(self) -> int:

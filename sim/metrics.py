@@ -27,6 +27,7 @@ SUPPLIER_METRICS: tuple[str, ...] = (
     "share_of_wallet",
     "profit",
     "revenue",
+    "service_revenue",
     "cost",
     "retention",
     "accounts",
@@ -146,11 +147,12 @@ def loyalty_order(market: Market, cfg: Config, live: Columns) -> float:
     packed[rows, slot] = True
 
     u = np.zeros((n, k), dtype=t.loyalty_person.dtype)
+    person = t.loyalty_person.reshape(-1)[at]
     u[rows, slot] = choice.utility(  # elementwise, so computed on the active ties and packed
-        t.loyalty_person.reshape(-1)[at] + t.loyalty_firm.reshape(-1)[at],
+        choice.bonded_attraction(person, t.loyalty_firm.reshape(-1)[at], cfg.sales.person_weight),
         policy.list_price[cols], t.dependency.reshape(-1)[at], policy.health[cols],
-        buyers.price_sensitivity[rows], cfg.buyers.switching_weight,
-        cfg.market.financial_weight,
+        choice.price_weight(buyers.price_sensitivity[rows], person, cfg.sales.person_premium),
+        cfg.buyers.switching_weight, cfg.market.financial_weight,
     )
     p = choice.choice_probabilities(u, buyers.beta[:, None], packed)
     p *= p
@@ -197,9 +199,10 @@ def keep_books(market: Market, cfg: Config, live: Columns | None = None) -> Book
         ledger.volume, cfg.market.unit_cost, headcount, cfg.sales.salary, firm.coordination,
         firm.overhead_per_account, n_active, ledger.contacts, cfg.relationship.contact_cost,
         ledger.investments, cfg.relationship.dependency_cost,
-    ) + ledger.one_off_cost
-    profit = ledger.revenue - cost
-    margin = np.divide(profit, ledger.revenue, out=np.zeros(n_sup), where=ledger.revenue > 0)
+    ) + ledger.one_off_cost + ledger.cost_to_serve + ledger.service_cost
+    revenue = ledger.revenue + ledger.service_revenue
+    profit = revenue - cost
+    margin = np.divide(profit, revenue, out=np.zeros(n_sup), where=revenue > 0)
     health = economics.financial_health(firm.health, margin, cfg.market.health_rate)
     per_account = np.divide(profit, accounts, out=np.zeros(n_sup), where=accounts > 0)
     clv = economics.lifetime_value(
@@ -241,7 +244,8 @@ def measure(market: Market, cfg: Config, books: Books, live: Columns) -> None:
         "market_share": ledger.volume / total_volume if total_volume > 0 else np.zeros(n_sup),
         "share_of_wallet": over_engaged.mean(t.wallet),
         "profit": books.profit,
-        "revenue": ledger.revenue,
+        "revenue": ledger.revenue + ledger.service_revenue,  # core product and service lines
+        "service_revenue": ledger.service_revenue,
         "cost": books.cost,
         "retention": books.retention,
         "accounts": books.accounts,

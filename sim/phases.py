@@ -31,6 +31,7 @@ from sim.rules import (
     dependency,
     evaluation,
     improvement,
+    services,
     stages,
     transaction,
     voice,
@@ -70,11 +71,20 @@ def _add_at(total: np.ndarray, index: np.ndarray, values: np.ndarray | int = 1) 
         np.add.at(total, index, values)
 
 
+def _learning_rate(market: Market, cfg: Config, b: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """``r·o``: what an interaction on ties (b, s) can teach the seller (F10, M12, F8)."""
+    rel = cfg.relationship
+    return rel.learning_rate * improvement.openness(
+        market.ties.trust[b, s], market.buyers.adversarial[b], rel.learning_trust_weight,
+        rel.adversarial_withholding,
+    )
+
+
 def _touch(market: Market, cfg: Config, b, s, person_bond, firm_bond) -> None:
     """A contact on ties (b, s): knowledge and bonds grow, silence is uncovered (M5, M9)."""
     t = market.ties
     t.last_contact[b, s] = market.now
-    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], cfg.relationship.learning_rate)
+    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], _learning_rate(market, cfg, b, s))
     t.loyalty_person[b, s] += person_bond
     t.loyalty_firm[b, s] += firm_bond
     uncovered = t.silent[b, s]
@@ -94,10 +104,12 @@ def sales_visits(market: Market, cfg: Config, rng: Rng, b: np.ndarray, s: np.nda
     """
     if b.size == 0:
         return
-    t, force = market.ties, market.salesforce
+    t, force, sales = market.ties, market.salesforce, cfg.sales
     owner = t.owner[b, s]
     priority = contact.contact_priority(
-        market.buyers.volume[b], t.trust[b, s], market.now - t.last_contact[b, s]
+        market.buyers.volume[b], t.trust[b, s], market.now - t.last_contact[b, s],
+        t.dependency[b, s], sales.priority_risk_weight, sales.priority_silence_steps,
+        sales.priority_dependency_weight,
     )
     pick = contact.top_per_owner(owner, priority, force.capacity, rng.random(b.size))
     b, s, owner = b[pick], s[pick], owner[pick]
@@ -130,16 +142,20 @@ def department_contacts(market: Market, cfg: Config, rng: Rng, cols: Cols) -> No
 
 
 def place_orders(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
-    """M6: buyers with a purchase need choose suppliers by logit (F8 split orders, F9 partners)."""
-    t, firm, buyers = market.ties, market.policy, market.buyers
+    """M6: buyers with a purchase need choose suppliers by logit (F8 split orders, F9 partners).
+
+    Salesperson-bound loyalty weighs ``1 + ω`` and lowers price sensitivity (L3).
+    """
+    t, firm, buyers, sales = market.ties, market.policy, market.buyers, cfg.sales
     n = rows.stop - rows.start
     need = rng.random((n, 1)) < cfg.buyers.purchase_prob * market.demand_factor
+    person = t.loyalty_person[rows]
     u = choice.utility(
-        t.attraction(rows),
+        choice.bonded_attraction(person, t.loyalty_firm[rows], sales.person_weight),
         firm.list_price,
         t.dependency[rows],
         firm.health,
-        buyers.price_sensitivity[rows, None],
+        choice.price_weight(buyers.price_sensitivity[rows, None], person, sales.person_premium),
         cfg.buyers.switching_weight,
         cfg.market.financial_weight,
     )
@@ -158,7 +174,8 @@ def place_orders(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
 def fill_orders(market: Market, cfg: Config, rng: Rng, col: int) -> None:
     """L2: ship orders within stock; strategic partners, then loyal buyers, first.
 
-    An unfilled order is a stock-out: a delivery failure (``q = 0``) for the buyer.
+    An unfilled order is a stock-out: the buyer experiences a delivery of
+    ``relationship.stockout_quality`` (0 by default: nothing arrived).
     """
     capacity = market.supply_capacity
     orders = market.orders[:, col]
@@ -210,10 +227,12 @@ def deliver(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     market.purchases = Purchases(
         rows=rows, local=li, buyer=b, supplier=s, volume=market.orders[rows][li, s],
         short=short, needs=needs, knowledge=knowledge, promised=promised,
-        quality=np.where(short, 0.0, quality), trust_before=trust, partnership=partnership,
+        quality=np.where(short, rel.stockout_quality, quality), trust_before=trust,
+        partnership=partnership,
         price_paid=choice.price_paid(
             market.policy.list_price[s], cfg.buyers.haggle_discount, market.buyers.adversarial[b]
         ),
+        reach=services.reach(market.policy.coordination[s], skill, cfg.sales.coverage),
     )
 
 
@@ -235,8 +254,11 @@ def evaluate(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
             t.satisfaction[b, s], p.quality, delta, rel.disconfirmation_weight,
             rel.satisfaction_rate,
         )
-        p.trust_after = evaluation.update_trust(
-            p.trust_before, delta, rel.trust_gain, rel.trust_loss, rel.tolerance_zone
+        p.trust_after = evaluation.haggling_erodes(
+            evaluation.update_trust(
+                p.trust_before, delta, rel.trust_gain, rel.trust_loss, rel.tolerance_zone
+            ),
+            ~p.partnership, rel.haggling_erosion,
         )
         t.expectation[b, s] = p.promised
         t.satisfaction[b, s] = p.satisfaction
@@ -282,52 +304,85 @@ def speak_up(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
 
 
 def count_transaction_costs(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
-    """M11 (F7, L4): the buyer's non-productive time and procurement cost fall with trust."""
+    """M11 (F7, L4): non-productive time and procurement cost fall with trust, rise with blame.
+
+    Booked for the supplier (``buyer_cost``, and its own cost to serve, which
+    a large share of wallet lowers) and in each buyer's procurement books.
+    """
     p = market.purchases
     if p is None:
         return
     rel, ledger = cfg.relationship, market.ledger
+    broken = p.quality - p.promised < -rel.tolerance_zone
     share = transaction.nonproductive_share(p.trust_before, rel.tc_at_zero_trust,
-                                            rel.tc_trust_slope)
-    _add_at(ledger.nonproductive_time, p.supplier, p.volume * share)
-    _add_at(ledger.buyer_cost, p.supplier, transaction.transaction_cost(
+                                            rel.tc_trust_slope, broken, rel.blame_share)
+    p.procurement_cost = transaction.transaction_cost(
         p.volume, p.trust_before, share, rel.tc_cost, rel.inspection_threshold,
         rel.inspection_cost,
+    )
+    _add_at(ledger.nonproductive_time, p.supplier, p.volume * share)
+    _add_at(ledger.buyer_cost, p.supplier, p.procurement_cost)
+    _add_at(ledger.cost_to_serve, p.supplier, transaction.cost_to_serve(
+        p.volume, share, rel.serve_cost, market.ties.wallet[p.buyer, p.supplier],
+        rel.wallet_saving,
     ))
+    market.procurement.book(p.buyer, p.volume, share, p.procurement_cost, p.trust_before)
 
 
 def learn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
-    """F10 and M12: each purchase teaches the seller; trusted partners learn twice as fast.
+    """F10 and M12: each purchase teaches the seller what the buyer shares; partners learn twice.
 
-    ``K ← K + r·(1 − K)`` per purchase, once more on a joint-improvement tie
-    (trust above the threshold, partnership stance, delivered), whose needs
-    count toward the firm's capability growth.
+    ``K ← K + r·o·(1 − K)`` per purchase with the buyer's openness ``o``
+    (:func:`sim.rules.improvement.openness`: trust and stance), once more on
+    a joint-improvement tie (trust above the threshold, partnership stance,
+    delivered), whose needs also count toward the firm's capability growth.
+    Knowledge is the tie's own: it raises what this buyer gets (fit, F10) and
+    the service lines it buys (F11). A purchase counts as contact unless
+    ``purchase_is_contact`` is off.
     """
     p = market.purchases
     if p is None:
         return
     t, rel = market.ties, cfg.relationship
     b, s = p.buyer, p.supplier
-    knowledge = contact.learn(p.knowledge, rel.learning_rate)
+    rate = rel.learning_rate * improvement.openness(
+        p.trust_after, ~p.partnership, rel.learning_trust_weight, rel.adversarial_withholding
+    )
+    knowledge = contact.learn(p.knowledge, rate)
     joint = improvement.qualifies(p.trust_after, ~p.short, p.partnership,
                                   rel.improvement_threshold)
-    knowledge = np.where(joint, contact.learn(knowledge, rel.learning_rate), knowledge)
+    knowledge = np.where(joint, contact.learn(knowledge, rate), knowledge)
     t.knowledge[b, s] = knowledge
-    t.last_contact[b, s] = market.now
+    if rel.purchase_is_contact:
+        t.last_contact[b, s] = market.now
     np.add.at(market.ledger.improving_needs, s[joint], p.volume[joint, None] * p.needs[joint])
 
 
 def book_sales(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
-    """M14: volume shipped and ordered, revenue, and the buyers' surplus ``v·q − price``."""
+    """M14, F11: core volume and revenue, service lines, and the buyers' value.
+
+    Service lines bring ``v·p·s_w·(1 − w_product)·a`` (:mod:`sim.rules.services`)
+    at a cost ``c_s`` per unit of spend. The buyer's value of a purchase is
+    its surplus ``v·q − price`` on what was shipped minus its procurement
+    cost (M11: transaction cost is a real cost to the buyer, F8).
+    """
     p = market.purchases
     if p is None:
         return
-    ledger, s = market.ledger, p.supplier
+    ledger, s, t, mkt = market.ledger, p.supplier, market.ties, cfg.market
     shipped = np.where(p.short, 0.0, p.volume)
     _add_at(ledger.volume, s, shipped)
     _add_at(ledger.revenue, s, shipped * p.price_paid)
-    _add_at(ledger.buyer_value, s, shipped * (cfg.market.value_per_quality * p.quality
-                                              - p.price_paid))
+    beyond = 1.0 - p.needs[:, market.is_product].sum(axis=1)
+    spend = services.service_spend(
+        shipped, p.price_paid, beyond, mkt.service_wallet,
+        services.adoption(p.trust_after, t.knowledge[p.buyer, s], p.reach,
+                          cfg.relationship.fit_gain),
+    )
+    _add_at(ledger.service_revenue, s, spend)
+    _add_at(ledger.service_cost, s, mkt.service_cost * spend)
+    _add_at(ledger.buyer_value, s, shipped * (mkt.value_per_quality * p.quality - p.price_paid)
+            - p.procurement_cost)
     _add_at(ledger.trade_volume, s, p.volume)
 
 
@@ -362,8 +417,8 @@ def churn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     li, s = nonzero(active & (t.silent[rows] | t.complaint[rows]))
     b = li + off
     hazard = voice.churn_hazard(
-        t.silent[b, s], t.complaint[b, s], t.commitment[b, s],
-        rel.silent_churn_hazard, rel.voiced_churn_hazard,
+        t.silent[b, s], t.complaint[b, s], t.commitment[b, s], t.dependency[b, s],
+        rel.silent_churn_hazard, rel.voiced_churn_hazard, rel.dependency_binding,
     )
     go = uniform[li, s] < hazard
     li, s, b = li[go], s[go], b[go]  # the ties the buyer leaves
@@ -376,7 +431,9 @@ def churn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     ends = active & (t.trust[rows] < rel.trust_floor)
     uniform = rng.random(active.shape)  # one draw for every tie
     fi, fs = nonzero(active & market.failures[rows])
-    exits = uniform[fi, fs] < rel.failure_exit
+    exits = uniform[fi, fs] < voice.failure_exit(
+        rel.failure_exit, t.dependency[fi + off, fs], rel.dependency_binding
+    )
     ends[fi[exits], fs[exits]] = True
     ledger.other_churn += (ends & ~leaves).sum(axis=0)
     ends |= leaves
@@ -415,7 +472,9 @@ def decay(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
 def word_of_mouth(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     """Word of mouth: trust drifts toward what the buyer's neighbours think of each supplier.
 
-    ``T[i,j] += ω·(mean over neighbours k of T[k,j] − T[i,j])`` on live ties.
+    ``T[i,j] += ω·(mean over neighbours k with a live tie to j of T[k,j] − T[i,j])``
+    on live ties: only a neighbour who deals with ``j`` has something to say
+    about it. A tie none of whose neighbours deals with ``j`` hears nothing.
     """
     omega = cfg.relationship.word_of_mouth
     if omega <= 0:
@@ -423,9 +482,17 @@ def word_of_mouth(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     t = market.ties
     live = _live(market, rows)
     everyone = rows.start == 0 and rows.stop == market.neighbours.shape[0]
-    heard = (market.neighbours if everyone else market.neighbours[rows]) @ t.trust
+    graph, heard_from = market.neighbours, slice(None)
+    if not everyone:  # one buyer's block: only its neighbours' rows are read
+        heard_from = np.unique(graph[rows].indices)
+        graph = graph[rows][:, heard_from]
+    active = t.active[heard_from]
+    said = graph @ np.where(active, t.trust[heard_from], 0.0).astype(t.trust.dtype)
+    speakers = (graph @ active.astype(t.trust.dtype)).reshape(-1)[live]
     trust = t.trust[rows].reshape(-1)  # a view: row blocks are contiguous
-    trust[live] += omega * (heard.reshape(-1)[live] - trust[live])
+    heard = np.divide(said.reshape(-1)[live], speakers, out=trust[live].copy(),
+                      where=speakers > 0)
+    trust[live] += omega * (heard - trust[live])
 
 
 def erode_dependency(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
@@ -481,7 +548,7 @@ def invest_in_dependency(market: Market, cfg: Config, rng: Rng, cols: Cols) -> N
     chosen = developed & (rng.random(developed.shape) < market.policy.dependency_investment[cols])
     b, s = _ties_of(chosen, cols)
     t.dependency[b, s] = dependency.invested(t.dependency[b, s], rel.dependency_step)
-    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], rel.learning_rate)
+    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], _learning_rate(market, cfg, b, s))
     _add_at(market.ledger.investments, s, 1)
 
 

@@ -114,8 +114,9 @@ def reopen(
 ) -> None:
     """(Re)start ties (b, s) at awareness, as new relationships (M13).
 
-    Trust restarts at ``T₀``, satisfaction at 0.5, commitment and dependency
-    at 0; the firm remembers half of what it knew of the buyer. An account
+    Trust restarts at ``T₀``, satisfaction at ``S₀``, commitment and
+    dependency at 0; the firm keeps the share ``reopen_knowledge_kept`` of
+    what it knew of the buyer. An account
     whose owner no longer works for the firm goes to one of its salespeople
     at random.
     """
@@ -125,10 +126,10 @@ def reopen(
     t.active[b, s] = True
     t.stage[b, s] = Stage.AWARENESS
     t.trust[b, s] = rel.initial_trust
-    t.satisfaction[b, s] = 0.5
+    t.satisfaction[b, s] = rel.initial_satisfaction
     t.commitment[b, s] = 0.0
     t.dependency[b, s] = 0.0
-    t.knowledge[b, s] *= 0.5
+    t.knowledge[b, s] *= rel.reopen_knowledge_kept
     t.last_contact[b, s] = market.now
     employed = market.salesforce.employer[np.maximum(t.owner[b, s], 0)] == s
     orphan = (t.owner[b, s] < 0) | ~employed

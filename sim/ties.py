@@ -66,15 +66,16 @@ class Ties:
     owner: np.ndarray  # int32: global salesperson index owning the account, -1 none
 
     @classmethod
-    def empty(cls, n_buyers: int, n_suppliers: int, initial_trust: float) -> Ties:
-        """All ties at awareness, trust at T₀, nothing else built yet."""
+    def empty(cls, n_buyers: int, n_suppliers: int, initial_trust: float,
+              initial_satisfaction: float) -> Ties:
+        """All ties at awareness, trust at T₀, satisfaction at S₀, nothing else built yet."""
         shape = (n_buyers, n_suppliers)
         z = lambda dtype=F32: np.zeros(shape, dtype=dtype)  # noqa: E731
         return cls(
             considers=z(bool),
             active=z(bool),
             trust=np.full(shape, initial_trust, dtype=F32),
-            satisfaction=np.full(shape, 0.5, dtype=F32),
+            satisfaction=np.full(shape, initial_satisfaction, dtype=F32),
             commitment=z(),
             dependency=z(),
             loyalty_person=z(),
@@ -95,11 +96,12 @@ class Ties:
         """J = Lp + Lf, the WKH preference (M8), of a block of buyers."""
         return self.loyalty_person[rows] + self.loyalty_firm[rows]
 
-    def add_supplier(self, initial_trust: float) -> None:
+    def add_supplier(self, initial_trust: float, initial_satisfaction: float) -> None:
         """Append one supplier column (a new entrant, M15)."""
         for f in fields(self):
             arr = getattr(self, f.name)
-            fill = {"trust": initial_trust, "satisfaction": 0.5, "owner": -1}.get(f.name, 0)
+            fill = {"trust": initial_trust, "satisfaction": initial_satisfaction,
+                    "owner": -1}.get(f.name, 0)
             col = np.full((arr.shape[0], 1), fill, dtype=arr.dtype)
             setattr(self, f.name, np.concatenate([arr, col], axis=1))
 

@@ -1,4 +1,4 @@
-"""Behaviour tests: the model reproduces the brief's stylized facts (F1, F2, F5, F7, F9).
+"""Behaviour tests: the model reproduces the brief's stylized facts (F1, F2, F5, F7, F9, M8).
 
 Each test compares two configurations that differ only in the factor the
 fact is about, over fixed seeds (deterministic, and enough to be stable).
@@ -9,33 +9,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.validate import facts
 from tests.conftest import run_model
 
 SEEDS = range(8)
 
 
-def _accounts_lost(strategy: str, seed: int) -> tuple[float, float]:
-    """Share of the departed salesperson's main accounts lost; person loyalty moved."""
-    model = run_model(
-        [f"strategy={strategy}", f"seed={seed}", "scenario=salesperson_leaves",
-         "steps=80", "market.n_buyers=400"]
-    )
-    (departure,) = model.market.departures
-    main = departure["main_accounts"]
-    moved = model.market.buyers.main_supplier[main] != departure["from"]
-    lost = float(np.mean(moved)) if main.size else 0.0
-    return lost, main.size
-
-
 def test_f2_salesperson_leaving_costs_lone_seller_more_accounts():
-    """F2/M2/L3: a lone-seller firm loses more of a poached salesperson's accounts."""
-    lone = [_accounts_lost("lone_seller", s) for s in SEEDS]
-    company = [_accounts_lost("company_wide", s) for s in SEEDS]
-    assert sum(n for _, n in lone) >= 40 and sum(n for _, n in company) >= 40
-    lone_lost = np.average([x for x, _ in lone], weights=[n for _, n in lone])
-    company_lost = np.average([x for x, _ in company], weights=[n for _, n in company])
-    assert lone_lost > company_lost + 0.3, (lone_lost, company_lost)
-    assert lone_lost > 0.5
+    """F2/M2/L3: a lone-seller firm loses more of a poached salesperson's business.
+
+    Against a twin run without the departure (:func:`sim.validate.facts.accounts_lost`).
+    """
+    lone = np.array([facts.accounts_lost(("strategy=lone_seller",), s) for s in range(4)])
+    company = np.array([facts.accounts_lost(("strategy=company_wide",), s) for s in range(4)])
+    assert lone.mean() > 0.3, lone
+    assert (lone > company).all(), (lone, company)
+    assert abs(company.mean()) < 0.15, company
 
 
 def test_f2_person_bound_loyalty_follows_the_salesperson():
@@ -59,7 +48,14 @@ def test_f2_person_bound_loyalty_follows_the_salesperson():
 
 
 def test_f5_silent_accounts_churn_more_than_complaining_ones():
-    """F5/M9: the absence of complaints is the deadlier sign."""
+    """F5/M9: the absence of complaints is the deadlier sign.
+
+    The exit hazards of silent and complaining ties are equal by default: the
+    difference comes from complaints being answered (trust recovered, the
+    grievance closed) while silence lasts until someone calls.
+    """
+    rel = run_model(["steps=1", "market.n_buyers=10"]).cfg.relationship
+    assert rel.silent_churn_hazard == rel.voiced_churn_hazard
     silent_churn = silent_eps = voiced_churn = voiced_eps = 0.0
     for seed in SEEDS:
         model = run_model(
@@ -73,19 +69,15 @@ def test_f5_silent_accounts_churn_more_than_complaining_ones():
         voiced_eps += df["voiced_episodes"].sum()
     assert silent_eps >= 100 and voiced_eps >= 100
     silent_rate, voiced_rate = silent_churn / silent_eps, voiced_churn / voiced_eps
-    assert silent_rate > 1.5 * voiced_rate, (silent_rate, voiced_rate)
+    assert silent_rate > 1.2 * voiced_rate, (silent_rate, voiced_rate)
 
 
-@pytest.mark.parametrize(("trust", "expected"), [(0.0, 0.5), (1.0, 0.125)])
-def test_f7_transaction_cost_share_at_zero_and_full_trust(trust, expected):
-    """F7/M11/L4: half of face time is non-productive at no trust, an eighth at full trust."""
-    model = run_model(
-        [f"relationship.initial_trust={trust}", "relationship.trust_gain=0",
-         "relationship.trust_loss=0", "relationship.trust_floor=0", "market.n_buyers=200",
-         "steps=20"]
-    )
-    for supplier in model.summary()["suppliers"]:
-        assert supplier["transaction_cost"] == pytest.approx(expected, abs=1e-3)
+def test_f7_the_most_trusted_buyers_spend_half_the_time_and_a_fifth_of_the_cost():
+    """F7/L4 from the buyers' own procurement books: most vs least trusted eighth of buyers."""
+    ratios = np.array([facts.f7_extremes(seed) for seed in range(3)])
+    time_ratio, cost_ratio = ratios.mean(axis=0)
+    assert 0.4 <= time_ratio <= 0.65, ratios
+    assert 3.0 <= cost_ratio <= 8.0, ratios
 
 
 def test_f7_trusted_ties_spend_less_time_on_transactions():
@@ -95,24 +87,22 @@ def test_f7_trusted_ties_spend_less_time_on_transactions():
     assert np.corrcoef(df["mean_trust"], df["transaction_cost"])[0, 1] < -0.9
 
 
-def test_f9_one_serious_failure_removes_strategic_partner_status():
-    """F9/M8: a partner whose delivery falls below tolerance loses the status at once."""
-    model = run_model(
-        ["strategy=company_wide", "buyers=partnership", "seed=3", "market.n_buyers=400",
-         "steps=80", "buyers.purchase_prob=1.0"]
-    )
-    ties = model.ties
-    partners_before = ties.partner.copy()
-    assert partners_before[:, 0].sum() >= 10, "the setting must produce partners"
-    model.market.firms.quality_shock[0, :] = 1.0  # every department of supplier 0 fails this step
-    model.run_for(1)
-    failed = model.market.failures[:, 0] & partners_before[:, 0]
-    ordered = (model.market.orders[:, 0] > 0) & partners_before[:, 0]
-    assert failed.sum() >= 10 and (failed == ordered).all()
-    assert not ties.partner[failed, 0].any()
-    others = partners_before[:, 1:]
-    kept = (ties.partner[:, 1:] & others).sum() / others.sum()
-    assert kept > 0.9
+def test_f9_one_serious_failure_costs_the_partner_its_partners_business():
+    """F9: after one failure of every department, supplier 0 loses its partners' volume.
+
+    The consequence, not the flag: the share of its t=80 partners' orders that
+    supplier 0 gets over the next 19 steps falls far below the twin run's.
+    """
+    lost = [facts.f9_failure(seed) for seed in range(3)]
+    assert min(lost) > 0.5, lost
+
+
+def test_with_narrow_needs_lone_sellers_hold_strategic_partners_in_every_seed():
+    """M8: no trust ceiling by construction; buyers loyal to salespeople promote them (002_…)."""
+    for seed in range(10):
+        model = run_model(["buyers=narrow", f"seed={seed}"])
+        partners = model.summary()["strategies"]["lone_seller"]["strategic_partners"]
+        assert partners > 0, (seed, partners)
 
 
 def _share_gap(breadth: float, seed: int) -> float:

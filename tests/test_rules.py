@@ -25,6 +25,7 @@ from sim.rules import (
     economics,
     evaluation,
     improvement,
+    services,
     stages,
     transaction,
     voice,
@@ -49,19 +50,26 @@ def unit_arrays(shape):
 # ---------------------------------------------------------------------------
 
 
+def priority(volume, trust, silence, dependency=0.0, risk=1.0, steps=10, dep_weight=1.0):
+    return contact.contact_priority(np.asarray(volume), np.asarray(trust), np.asarray(silence),
+                                    np.asarray(dependency), risk, steps, dep_weight)
+
+
 def test_contact_priority_known_points():
-    # 2·(1 + 0.75 + 0.5) and, with silence capped at 1, 2·(1 + 0.75 + 1)
-    got = contact.contact_priority(
-        np.array([2.0, 2.0]), np.array([0.25, 0.25]), np.array([5.0, 30.0])
-    )
-    assert_allclose(got, [4.5, 5.5])
+    # 2·(1 + 0.75 + 0.5) and, with silence capped at 1, 2·(1 + 0.75 + 1); + D = 0.5 on the last
+    got = priority([2.0, 2.0, 2.0], [0.25, 0.25, 0.25], [5.0, 30.0, 30.0], [0.0, 0.0, 0.5])
+    assert_allclose(got, [4.5, 5.5, 6.5])
+    # weights: distrust counts twice, silence saturates at 5 steps, dependency not at all
+    got = priority([2.0], [0.25], [5.0], [0.5], risk=2.0, steps=5, dep_weight=0.0)
+    assert_allclose(got, [2.0 * (1 + 1.5 + 1.0)])
 
 
-def test_contact_priority_favours_large_at_risk_silent_accounts():
-    base = contact.contact_priority(np.array(1.0), np.array(0.8), np.array(0.0))
-    assert contact.contact_priority(np.array(2.0), np.array(0.8), np.array(0.0)) > base
-    assert contact.contact_priority(np.array(1.0), np.array(0.2), np.array(0.0)) > base
-    assert contact.contact_priority(np.array(1.0), np.array(0.8), np.array(4.0)) > base
+def test_contact_priority_favours_large_at_risk_silent_invested_accounts():
+    base = priority(1.0, 0.8, 0.0)
+    assert priority(2.0, 0.8, 0.0) > base
+    assert priority(1.0, 0.2, 0.0) > base
+    assert priority(1.0, 0.8, 4.0) > base
+    assert priority(1.0, 0.8, 0.0, dependency=0.3) > base  # invested accounts first (F6)
 
 
 def test_top_per_owner_picks_highest_priority_up_to_capacity():
@@ -136,6 +144,18 @@ def test_utility_formula():
     )
     # 1 − 1 + 0.1 + 0.05 ; 2 − 2 + 0.2 + 0.09
     assert_allclose(got, [[0.15, 0.29]])
+
+
+def test_bonded_attraction_weighs_the_salesperson_bond():
+    lp, lf = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    assert_allclose(choice.bonded_attraction(lp, lf, 0.5), [1.5, 1.0])
+    assert_allclose(choice.bonded_attraction(lp, lf, 0.0), [1.0, 1.0])  # WKH: J = Lp + Lf
+
+
+def test_price_weight_falls_with_person_bound_loyalty():
+    got = choice.price_weight(np.array([4.0, 4.0]), np.array([0.0, 2.0]), 0.3)
+    assert_allclose(got, [4.0, 4.0 * np.exp(-0.6)])
+    assert choice.price_weight(4.0, np.array([2.0]), 0.0) == 4.0
 
 
 def test_choice_probabilities_known_point():
@@ -450,10 +470,11 @@ def test_satisfaction_target():
 @pytest.mark.parametrize(
     ("trust", "delta", "tolerance", "expected"),
     [
-        (0.5, 0.2, 0.1, 0.5 + 0.5 * 0.3 * 0.5),  # gain: 0.575
+        (0.5, 0.2, 0.1, 0.5 + 0.5 * 0.2 * 0.5),  # gain: the band does not add to it
         (0.5, -0.3, 0.1, 0.5 - 0.9 * 0.2 * 0.5),  # loss: 0.41
         (0.5, -0.1, 0.1, 0.5),  # shortfall equal to ν counts as kept: unchanged
-        (0.5, -0.05, 0.1, 0.5 + 0.5 * 0.05 * 0.5),  # inside the zone of tolerance: gain
+        (0.5, -0.05, 0.1, 0.5),  # inside the dead band: neither gain nor loss
+        (0.5, -0.25, 0.1, 0.5 - 0.9 * 0.15 * 0.5),  # beyond it: only the excess counts
         (0.5, -0.05, 0.0, 0.5 - 0.9 * 0.05 * 0.5),  # ν = 0 is the brief's form
         (0.0, 0.4, 0.0, 0.5 * 0.4),  # from no trust
         (1.0, -0.4, 0.0, 1.0 - 0.9 * 0.4),  # from full trust
@@ -464,6 +485,22 @@ def test_satisfaction_target():
 def test_update_trust_known_points(trust, delta, tolerance, expected):
     got = evaluation.update_trust(np.array(trust), np.array(delta), GAIN, LOSS, tolerance)
     assert float(got) == pytest.approx(expected)
+
+
+def test_update_trust_has_no_ceiling_from_noise_inside_the_band():
+    """Honest delivery with noise inside ν: trust climbs toward 1 (no strategy is capped, M8)."""
+    deltas = np.random.default_rng(3).uniform(-0.1, 0.05, 2000)
+    banded = shifted = np.array(0.3)
+    for delta in deltas:
+        banded = evaluation.update_trust(banded, np.array(delta), GAIN, LOSS, 0.1)
+        shifted = evaluation.update_trust(shifted, np.array(delta), GAIN, LOSS, 0.0)
+    assert float(banded) > 0.95
+    assert float(shifted) < 0.3  # without the band, the same honest noise caps trust
+
+
+def test_haggling_erodes_only_adversarial_trust():
+    got = evaluation.haggling_erodes(np.array([0.5, 0.5]), np.array([True, False]), 0.1)
+    assert_allclose(got, [0.45, 0.5])
 
 
 def test_update_trust_violations_weigh_more():
@@ -599,19 +636,32 @@ def test_voice_or_silence_partitions_the_dissatisfied():
     )
 
 
-def test_churn_hazard_known_points_silence_is_deadlier():
-    silent = np.array([True, False, False, True, True])
-    complaint = np.array([False, True, False, False, True])
-    commitment = np.array([0.2, 0.2, 0.2, 1.0, 0.0])
-    h = voice.churn_hazard(silent, complaint, commitment, SILENT_H, VOICED_H)
-    assert_allclose(h, [0.25 * 0.8, 0.06 * 0.8, 0.0, 0.0, 0.31])
-    assert h[0] > h[1]
+def hazard(silent, complaint, commitment, dependency=0.0, binding=0.8):
+    return voice.churn_hazard(silent, complaint, commitment, np.asarray(dependency), SILENT_H,
+                              VOICED_H, binding)
 
 
-def test_churn_hazard_commitment_holds_back():
-    c = np.linspace(0.0, 1.0, 6)
-    h = voice.churn_hazard(np.ones(6, dtype=bool), np.zeros(6, dtype=bool), c, SILENT_H, VOICED_H)
+def test_churn_hazard_known_points():
+    silent = np.array([True, False, False, True, True, True])
+    complaint = np.array([False, True, False, False, True, False])
+    commitment = np.array([0.2, 0.2, 0.2, 1.0, 0.0, 0.0])
+    dependency = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.5])
+    h = hazard(silent, complaint, commitment, dependency)
+    assert_allclose(h, [0.25 * 0.8, 0.06 * 0.8, 0.0, 0.0, 0.31, 0.25 * 0.6])
+
+
+@pytest.mark.parametrize("held_by", ["commitment", "dependency"])
+def test_churn_hazard_commitment_and_dependency_hold_back(held_by):
+    x = np.linspace(0.0, 1.0, 6)
+    zero = np.zeros(6)
+    h = hazard(np.ones(6, dtype=bool), np.zeros(6, dtype=bool),
+               x if held_by == "commitment" else zero, x if held_by == "dependency" else zero)
     assert np.all(np.diff(h) < 0)
+
+
+def test_failure_exit_falls_with_dependency():
+    assert_allclose(voice.failure_exit(0.3, np.array([0.0, 0.5, 1.0]), 0.8),
+                    [0.3, 0.18, 0.3 * 0.2])
 
 
 def test_churn_hazard_row_equals_matrix_row():
@@ -619,9 +669,9 @@ def test_churn_hazard_row_equals_matrix_row():
     silent = rng.random((5, 4)) < 0.5
     complaint = rng.random((5, 4)) < 0.5
     c = rng.random((5, 4))
-    whole = voice.churn_hazard(silent, complaint, c, SILENT_H, VOICED_H)
+    whole = hazard(silent, complaint, c, c / 2)
     for i in range(5):
-        row = voice.churn_hazard(silent[i], complaint[i], c[i], SILENT_H, VOICED_H)
+        row = hazard(silent[i], complaint[i], c[i], c[i] / 2)
         assert row.shape == (4,)
         assert_allclose(row, whole[i])
 
@@ -673,25 +723,31 @@ def test_erode_in_place():
 
 
 def test_nonproductive_share_calibration():
-    tau = transaction.nonproductive_share(np.array([0.0, 0.5, 1.0]), 0.5, 0.375)
-    assert_allclose(tau, [0.5, 0.3125, 0.125])
-    assert tau[2] / tau[0] == pytest.approx(0.25)  # the most trusted need a quarter (F7)
+    tau = transaction.nonproductive_share(np.array([0.0, 0.5, 1.0]), 0.5, 0.25)
+    assert_allclose(tau, [0.5, 0.375, 0.25])
+    assert tau[2] / tau[0] == pytest.approx(0.5)  # the most trusted need half (F7, corrected)
 
 
 def test_transaction_cost_known_points():
     trust = np.array([0.5, 0.8])
-    share = transaction.nonproductive_share(trust, 0.5, 0.375)
-    got = transaction.transaction_cost(np.array([10.0, 10.0]), trust, share, 0.1, 0.7, 0.03)
-    # 10·(0.1·0.3125 + 0.03) with inspection; 10·(0.1·0.2) without
-    assert_allclose(got, [0.6125, 0.2])
+    share = transaction.nonproductive_share(trust, 0.5, 0.25)
+    got = transaction.transaction_cost(np.array([10.0, 10.0]), trust, share, 0.2, 0.7, 0.15)
+    # 10·(0.2·0.375 + 0.15) with inspection; 10·(0.2·0.3) without
+    assert_allclose(got, [2.25, 0.6])
 
 
-def test_more_trust_lower_transaction_cost():
+def test_more_trust_lower_transaction_cost_five_fold_at_the_extremes():
     trust = np.linspace(0.0, 1.0, 41)
-    share = transaction.nonproductive_share(trust, 0.5, 0.375)
-    cost = transaction.transaction_cost(np.full(41, 3.0), trust, share, 0.1, 0.7, 0.03)
-    assert np.all(np.diff(cost) < 0)
-    assert cost[-1] < cost[0] / 4
+    share = transaction.nonproductive_share(trust, 0.5, 0.25)
+    cost = transaction.transaction_cost(np.full(41, 3.0), trust, share, 0.2, 0.7, 0.15)
+    assert np.all(np.diff(cost) <= 0)
+    assert cost[0] / cost[-1] == pytest.approx(5.0)  # L4 at the default costs
+
+
+def test_cost_to_serve_falls_with_trust_and_share_of_wallet():
+    share = transaction.nonproductive_share(np.array([0.2, 0.9, 0.9]), 0.5, 0.25)
+    got = transaction.cost_to_serve(np.full(3, 2.0), share, 0.1, np.array([0.0, 0.0, 1.0]), 0.5)
+    assert_allclose(got, [2 * 0.1 * 0.45, 2 * 0.1 * 0.275, 2 * 0.1 * 0.275 * 0.5])
 
 
 # ---------------------------------------------------------------------------
@@ -707,6 +763,12 @@ def test_qualifies():
         0.6,
     )
     assert_array_equal(got, [True, False, False, False, False])
+
+
+def test_openness_needs_trust_and_partnership():
+    got = improvement.openness(np.array([0.0, 1.0, 1.0, 0.5]),
+                               np.array([False, False, True, False]), 0.5, 0.7)
+    assert_allclose(got, [0.5, 1.0, 0.3, 0.75])
 
 
 def test_capability_gain_known_point():
@@ -910,3 +972,27 @@ def test_financial_health():
 def test_financial_health_in_unit_interval(health, margin, rate):
     h = economics.financial_health(health, margin, rate)
     assert np.all((h >= 0.0) & (h <= 1.0))
+
+
+# ---------------------------------------------------------------------------
+# services.py (F11)
+# ---------------------------------------------------------------------------
+
+
+def test_service_reach_and_adoption_known_points():
+    reach = services.reach(np.array([1.0, 0.25]), np.array([0.7, 0.7]), 0.5)
+    assert_allclose(reach, [1.0, 0.25 + 0.75 * 0.35])
+    got = services.adoption(np.array([0.5, 1.0]), np.array([1.0, 0.0]), np.array([1.0, 1.0]), 0.3)
+    assert_allclose(got, [0.5, 1.0 / 1.3])
+
+
+def test_service_spend_needs_trust_and_needs_beyond_the_product():
+    spend = services.service_spend(np.full(3, 2.0), np.full(3, 1.0), np.array([0.5, 0.0, 0.5]),
+                                   0.6, np.array([0.5, 0.5, 0.0]))
+    assert_allclose(spend, [2 * 0.6 * 0.5 * 0.5, 0.0, 0.0])
+
+
+def test_a_broken_promise_adds_blame_to_the_nonproductive_share():
+    tau = transaction.nonproductive_share(np.array([0.5, 0.5, 0.0]), 0.5, 0.25,
+                                          np.array([False, True, True]), 0.6)
+    assert_allclose(tau, [0.375, 0.975, 1.0])  # capped at all of the face time

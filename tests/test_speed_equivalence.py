@@ -1,16 +1,18 @@
-"""The optimised vectorised engine gives bitwise-identical runs to the pre-optimisation code.
+"""The vectorised engine's runs stay bitwise identical to a recorded reference.
 
-``tests/data/vector_reference.json`` was recorded with
-``python -m benchmarks.reference_runs --write`` *before* the performance work
-of issue 5. For each case (several strategies, scenarios, networks, the WKH
-market, supply limits and one per-agent run) the SHA-256 of every final tie
-array, the capabilities and every collected (step, supplier) value must
-match, as must the next draw of the model's generator (same random stream).
+``tests/data/vector_reference.json`` holds, for each case (several strategies,
+scenarios, networks, the WKH market, supply limits and one per-agent run), the
+SHA-256 of every final tie array, the capabilities and every collected
+(step, supplier) value, and the next draw of the model's generator (same
+random stream); ``python -m benchmarks.reference_runs --write`` records it.
 
-The ``frame`` and ``model_vars`` hashes were re-recorded once, when the
-DataCollector began to collect step 0 (the market as built): every collected
-row after step 0, the tie arrays, the capabilities, the summaries and the
-random stream were checked identical to the earlier reference first.
+History: first recorded *before* the performance work of issue 5, so the
+optimised paths were proven identical to the plain numpy code; the ``frame``
+and ``model_vars`` hashes re-recorded once when the DataCollector began to
+collect step 0 (everything else checked identical first); the whole reference
+re-recorded when [fidelity] changed the model itself (dead band, dependency in
+exit hazards, service lines, transaction cost; docs/calibration.md). Since
+then it pins every optimisation and restructuring against that model.
 """
 
 from __future__ import annotations

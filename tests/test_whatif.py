@@ -258,7 +258,9 @@ def test_switch_strategy_books_its_one_off_cost() -> None:
     a = free.supplier_frame().set_index(["step", "supplier"])
     b = paid.supplier_frame().set_index(["step", "supplier"])
     assert b.loc[(3, 0), "cost"] - a.loc[(3, 0), "cost"] == pytest.approx(7.0)
-    assert b.loc[(4, 0), "cost"] == a.loc[(4, 0), "cost"]  # once
+    # once: step 4 is not charged again (the runs differ a little from step 4 on, since the
+    # payment lowered the firm's financial health, which buyers weigh, F6)
+    assert abs(b.loc[(4, 0), "cost"] - a.loc[(4, 0), "cost"]) < 1.0
     assert paid.supplier_list[0].strategy == "company_wide"
 
 

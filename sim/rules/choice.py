@@ -29,6 +29,36 @@ def utility(
     return u
 
 
+def bonded_attraction(
+    loyalty_person: np.ndarray, loyalty_firm: np.ndarray, person_weight: float
+) -> np.ndarray:
+    """Attraction as the buyer weighs it in choice: ``J* = Lf + (1 + ω)·Lp`` (M6, L3).
+
+    Loyalty vested in the salesperson drives sales growth more than loyalty to
+    the firm (Palmatier, Scheer & Steenkamp 2007): while the salesperson
+    stays, each unit of ``Lp`` weighs ``1 + ω``. It leaves with them
+    (:func:`sim.salesforce.leave`). ``ω = 0`` gives the WKH ``J = Lp + Lf``.
+    """
+    if person_weight == 0.0:
+        return loyalty_person + loyalty_firm
+    return loyalty_firm + (1.0 + person_weight) * loyalty_person
+
+
+def price_weight(
+    price_sensitivity: np.ndarray | float, loyalty_person: np.ndarray, premium: float
+) -> np.ndarray | float:
+    """Price sensitivity of each tie: ``λ·exp(−η·Lp)`` (M6, L3).
+
+    Salesperson-owned loyalty raises the willingness to pay a price premium
+    (Palmatier et al. 2007): the more the buyer is bound to the person, the
+    less a higher price deters it. ``η = 0`` gives the brief's ``λ``. A
+    negative bond (purchases at a loss) brings no premium: ``Lp`` counts from 0.
+    """
+    if premium == 0.0:
+        return price_sensitivity
+    return price_sensitivity * np.exp(-premium * np.maximum(loyalty_person, 0.0))
+
+
 def gumbel_scores(
     utility: np.ndarray, beta: np.ndarray | float, active: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:

@@ -5,13 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 
-def contact_priority(volume: np.ndarray, trust: np.ndarray, silence: np.ndarray) -> np.ndarray:
-    """Salespeople serve the largest, most at-risk accounts first (M5).
+def contact_priority(
+    volume: np.ndarray,
+    trust: np.ndarray,
+    silence: np.ndarray,
+    dependency: np.ndarray,
+    risk_weight: float,
+    silence_steps: int,
+    dependency_weight: float,
+) -> np.ndarray:
+    """Salespeople serve the largest, most at-risk and most invested accounts first (M5, F6).
 
-    ``priority = volume · (1 + (1 − T) + min(silence / 10, 1))``, where
-    ``silence`` is the number of steps since the last contact.
+    ``priority = volume · (1 + w_r·(1 − T) + min(silence / s, 1) + w_D·D)``, where
+    ``silence`` is the number of steps since the last contact and ``D`` the
+    dependency the firm has invested in (mutual dependency: the seller, too,
+    is bound to the accounts it invested in, ``001_…``).
     """
-    return volume * (1.0 + (1.0 - trust) + np.minimum(silence / 10.0, 1.0))
+    return volume * (1.0 + risk_weight * (1.0 - trust)
+                     + np.minimum(silence / silence_steps, 1.0) + dependency_weight * dependency)
 
 
 def top_per_owner(

@@ -29,22 +29,33 @@ def update_trust(
     loss: float,
     tolerance: float,
 ) -> np.ndarray:
-    """Asymmetric trust update (M8, F4).
+    """Asymmetric trust update with a dead band (M8, F4).
 
-    ``T' = T + a⁺·max(δ+ν, 0)·(1 − T) − a⁻·max(−(δ+ν), 0)·T``
+    ``T' = T + a⁺·max(δ, 0)·(1 − T) − a⁻·max(−δ − ν, 0)·T``
 
-    The brief's form uses ``δ`` alone; with honest promises ``δ`` is noise
-    around 0 and ``a⁻ > a⁺`` would erode trust in every honest firm. The zone
-    of tolerance ``ν`` (Parasuraman, Berry & Zeithaml 1991) counts a
-    shortfall up to ``ν`` as a kept promise, so kept promises build trust and
-    inflated ones (``ψ`` large, F4) destroy it. ``ν = 0`` gives the brief's form.
+    The brief's form (``ν = 0``) with noise and ``a⁻ > a⁺`` erodes trust in
+    every honest firm: ``δ`` is noise around 0 and its losses weigh more, so
+    trust has a ceiling set by the noise, not by conduct. The zone of
+    tolerance (Parasuraman, Berry & Zeithaml 1991) is a *dead band*: a
+    shortfall up to ``ν`` counts as a promise kept and moves trust neither
+    way; an over-delivery still builds it. Shifting ``δ`` by ``ν`` instead
+    would let small broken promises *raise* trust. Promises broken by more
+    than ``ν`` (inflated ``ψ``, uncoordinated departments, F4) destroy trust
+    at ``a⁻``.
     """
-    d = disconfirmation + tolerance
-    return np.clip(
-        trust + gain * np.maximum(d, 0.0) * (1.0 - trust) - loss * np.maximum(-d, 0.0) * trust,
-        0.0,
-        1.0,
-    )
+    gained = gain * np.maximum(disconfirmation, 0.0) * (1.0 - trust)
+    lost = loss * np.maximum(-disconfirmation - tolerance, 0.0) * trust
+    return np.clip(trust + gained - lost, 0.0, 1.0)
+
+
+def haggling_erodes(trust: np.ndarray, adversarial: np.ndarray, erosion: float) -> np.ndarray:
+    """An adversarial buyer's haggling wears trust away: ``T ← T − e·T·[adversarial]`` (F8).
+
+    Buyers who pit suppliers against each other are, to the supplier, a party
+    that will exploit its vulnerabilities (Dyer & Chu's definition of trust,
+    ``001_…``): every squeezed purchase costs a share ``e`` of the trust.
+    """
+    return trust * (1.0 - erosion * adversarial)
 
 
 def payoff(

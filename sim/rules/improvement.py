@@ -23,3 +23,17 @@ def capability_gain(
     if mean_volume <= 0:
         return np.zeros_like(capability)
     return rate * (1.0 - capability) * improving_needs / mean_volume
+
+
+def openness(
+    trust: np.ndarray, adversarial: np.ndarray, trust_weight: float, withholding: float
+) -> np.ndarray:
+    """How much of what a seller could learn from an interaction the buyer shares (M12, F8, F10).
+
+    ``o = (1 − w + w·T)·(1 − h·[adversarial])``: a share ``w`` of the
+    learning needs trust, and a buyer who pits suppliers against each other
+    withholds a share ``h`` of its information (supplier information and
+    design ideas are what adversarial buyers lose, ``001_…``). The knowledge
+    gained is ``K += r·o·(1 − K)``.
+    """
+    return (1.0 - trust_weight + trust_weight * trust) * (1.0 - withholding * adversarial)

@@ -21,15 +21,26 @@ def churn_hazard(
     silent: np.ndarray,
     complaint: np.ndarray,
     commitment: np.ndarray,
+    dependency: np.ndarray,
     silent_hazard: float,
     voiced_hazard: float,
+    binding: float,
 ) -> np.ndarray:
-    """Per-step probability that a tie is dissolved by the buyer (M9, F5).
+    """Per-step probability that a tie is dissolved by the buyer (M9, F5, M10, F6).
 
-    ``h = (h_silent·[silent] + h_voiced·[complaint pending])·(1 − C)``:
-    silence is the deadlier sign, commitment holds the buyer back.
+    ``h = (h_silent·[silent] + h_voiced·[complaint pending])·(1 − C)·(1 − b·D)``:
+    commitment and dependency hold the buyer back (a buyer with the
+    supplier's terminals in its offices cannot walk away, ``001_…``). With
+    equal hazards, silence is deadlier only because a complaint can be
+    answered and a silent grievance cannot.
     """
-    return (silent * silent_hazard + complaint * voiced_hazard) * (1.0 - commitment)
+    base = silent * silent_hazard + complaint * voiced_hazard
+    return base * (1.0 - commitment) * (1.0 - binding * dependency)
+
+
+def failure_exit(probability: float, dependency: np.ndarray, binding: float) -> np.ndarray:
+    """Probability that a serious failure ends the tie: ``p·(1 − b·D)`` (M13, M10, F6)."""
+    return probability * (1.0 - binding * dependency)
 
 
 def recover_trust(trust: np.ndarray, grievance: np.ndarray, recovery: float) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""Command line: ``python -m sim.validate wkh …`` and ``python -m sim.validate facts …``.
+"""Command line: ``python -m sim.validate wkh|facts|crossover …``.
 
 Prints a readable report; with ``--json`` the last line of stdout is one JSON
-document (an object for ``wkh``, a list for ``facts``). Exit status: 0 when
-every check passes, 1 when one fails, 2 for bad arguments.
+document (an object for ``wkh``, a list for ``facts`` and ``crossover``).
+Exit status: 0 when every check passes (for ``crossover``: both outcomes
+cross inside the grid in every seed), 1 when one fails, 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from sim.validate import facts, wkh
+from sim.validate import crossover, facts, wkh
 from sim.validate.plot import plot_wkh
 
 WKH_TOLERANCE = 0.10  # the issue's bound on relative_error (≥ 1000 buyers)
@@ -65,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--only", nargs="+", metavar="ID", choices=facts.ids(),
                    help="run only these facts (e.g. F7 L2)")
     f.add_argument("--json", action="store_true", help="print one JSON list on the last line")
+
+    c = sub.add_parser("crossover", help="needs breadth where company-wide overtakes lone "
+                                         "sellers in share and profit (with 95% CIs)")
+    c.add_argument("--seeds", type=_typed(int, lambda v: v >= 2, "an integer ≥ 2"),
+                   default=facts.DEFAULT_SEEDS, help="seeds (≥ 2 for a CI)")
+    c.add_argument("--json", action="store_true", help="print one JSON list on the last line")
+    c.add_argument("--plot", metavar="FILE", help="write the figure (PNG) to FILE")
     return p
 
 
@@ -113,11 +121,22 @@ def _run_facts(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in rows) else 1
 
 
+def _run_crossover(args: argparse.Namespace) -> int:
+    rows = crossover.measure(args.seeds)
+    print(crossover.table(rows))
+    if args.plot:
+        print(f"figure: {crossover.plot(args.seeds, args.plot)}")
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows]))
+    return 0 if all(r.crossed == r.seeds for r in rows) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one validation; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    return _run_wkh(args) if args.command == "wkh" else _run_facts(args)
+    run = {"wkh": _run_wkh, "facts": _run_facts, "crossover": _run_crossover}[args.command]
+    return run(args)
 
 
 if __name__ == "__main__":

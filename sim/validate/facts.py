@@ -7,16 +7,16 @@ the effect is reported as ``mean ± t₀.₉₇₅,K−₁·sd/√K`` (a 95% CI)
 fact passes when the CI lies on the claimed side of the threshold
 (``ci_low > 0`` for "more", ``ci_high < 0`` for "less", or inside a band).
 
-Four checks are not a configuration pair, because the fact is about units
-*within* one market (said in their ``pair``): F7 (trust quintiles of ties),
-F11 and L3a (firms of two strategies in one market) and L2 (more vs less
+Three checks are not a configuration pair, because the fact is about units
+*within* one market (said in their ``pair``): F7 (the most vs least trusted
+buyers), F11 (firms of two strategies in one market) and L2 (more vs less
 loyal buyers of a seller).
 
-Measurements the model does not report directly are computed here from the
-model's arrays with the model's own rule functions: the non-productive share
-of each tie (F7, :func:`sim.rules.transaction.nonproductive_share`), the
-price each buyer pays and the value each purchase brings (F8,
-:mod:`sim.rules.delivery`), stock-outs by loyalty (L2).
+Every check measures a *consequence* in the model's own books (the ledger,
+the buyers' procurement books, the supplier table), never a rule's formula
+evaluated on the state: each row's ``kind`` says ``"emergent"``, except L2,
+whose priority for loyal buyers is still a rule of :func:`sim.phases.fill_orders`
+(``"rule"``) until sellers learn it. ``source`` names the seed text or paper.
 """
 
 from __future__ import annotations
@@ -27,18 +27,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from sim import report
 from sim.api import make_config
+from sim.market import Procurement
 from sim.model import RelationshipModel
-from sim.rules import delivery, transaction
+from sim.validate import crossover
 
 DEFAULT_SEEDS = 10
 BASE: tuple[str, ...] = ("market.n_buyers=400", "steps=100")
 DISSATISFYING: tuple[str, ...] = ("market.noise=0.2", "sales.promise_inflation=0.2")
-DEPARTURE: tuple[str, ...] = ("scenario=salesperson_leaves", "steps=80")  # leaves at t = 50
-MC_DRAWS = 32  # normal draws for the expected delivered quality (F8)
+#: the busiest salesperson of supplier 0 leaves for supplier 1 at t = 50; narrow needs (0.2),
+#: where lone sellers hold a business of their own to lose (F11's crossover lies above)
+DEPARTURE: tuple[str, ...] = ("scenario=salesperson_leaves", "steps=80",
+                              "buyers.needs_breadth=0.2")
+#: Dyer & Chu (2003) compare the most and least trusted of eight automakers: the top and
+#: bottom eighth of buyers by trust (F7, L4)
+EXTREME_SHARE = 1 / 8
 
 
 # ---------------------------------------------------------------- running
@@ -80,13 +85,37 @@ def f1_breadth(seed: int) -> float:
     return gap(0.9) - gap(0.1)
 
 
+@functools.lru_cache(maxsize=64)
 def accounts_lost(overrides: tuple[str, ...], seed: int) -> float:
-    """Share of the departed salesperson's main accounts whose main supplier changed by t=80."""
-    model = run((*DEPARTURE, *overrides), seed)
-    (departure,) = model.market.departures
-    main = departure["main_accounts"]
-    moved = model.market.buyers.main_supplier[main] != departure["from"]
-    return float(np.mean(moved)) if main.size else 0.0
+    """Share of the departed salesperson's business that the departure costs the old employer.
+
+    The salesperson with most accounts leaves supplier 0 at t=50
+    (:data:`DEPARTURE`). A twin run on the same seed has no departure (the
+    two are identical up to t=50). Over the salesperson's main accounts
+    (supplier 0 their main supplier at t=50), the effect is the share of
+    their volume bought from supplier 0 in t=51–80 in the twin minus in the
+    run with the departure: what leaving costs, net of the accounts' own drift.
+    """
+    def run_to_50(events: tuple[str, ...]) -> RelationshipModel:
+        cfg = make_config([*BASE, *DEPARTURE, *overrides, *events, f"seed={seed}"])
+        model = RelationshipModel(cfg)
+        model.run_for(50)
+        return model
+
+    left, stayed = run_to_50(()), run_to_50(("scenario.events=[]",))
+    (departure,) = left.market.departures
+    accounts = departure["main_accounts"]
+    if accounts.size == 0:
+        return math.nan
+    shares = []
+    for model in (stayed, left):
+        bought = np.zeros(2)
+        for _ in range(model.cfg.steps - 50):
+            model.step()
+            orders = model.market.orders[accounts]
+            bought += (orders[:, 0].sum(), orders.sum())
+        shares.append(bought[0] / bought[1] if bought[1] > 0 else math.nan)
+    return float(shares[0] - shares[1])
 
 
 def f2_departure(seed: int) -> float:
@@ -135,59 +164,80 @@ def f5_silence(seed: int) -> float:
     return churn(0.1) - churn(0.9)
 
 
+PRICE_WAR = ("scenario.name=rival_price_war",
+             "scenario.events=[{kind:price_war,t:50,supplier:0,severity:0.2,duration:50}]")
+
+
 def f6_dependency(seed: int) -> float:
-    """F6: company-wide market share, dependency investment 0.05 minus 0 (mixed market)."""
+    """F6: company-wide market share in a rival's price war, dependency investment 0.05 minus 0.
+
+    Supplier 0 (a lone seller) cuts its price by 20% from t=50 to the end; the
+    company-wide firms' share over t=51–100 is compared with and without
+    their dependency investments (M10: lower exit hazards, a switching cost
+    in choice, invested accounts served first). "Total long-run cost beats
+    low price" (``001_…``): invested buyers stay.
+    """
     def share(rate: float) -> float:
-        m = run((f"strategy.company_wide.dependency_investment={rate}",), seed)
-        return strategy_mean(m, "company_wide", "market_share")
+        m = run((*PRICE_WAR, f"strategy.company_wide.dependency_investment={rate}"), seed)
+        return strategy_mean(m, "company_wide", "market_share", (51, 100))
     return share(0.05) - share(0.0)
 
 
 # ---------------------------------------------------------------- F7, F8
 
 
-def f7_quintiles(seed: int) -> float:
-    """F7/L4: non-productive share τ(T), highest-trust quintile / lowest, of ties that bought.
+@functools.lru_cache(maxsize=16)
+def procurement_books(seed: int, warmup: int = 80) -> Procurement:
+    """Each buyer's procurement books over steps ``warmup+1``–100 of the default market (M11)."""
+    cfg = make_config([*BASE, f"seed={seed}"])
+    model = RelationshipModel(cfg)
+    model.run_for(warmup)
+    start = model.market.procurement.copy()
+    model.run_for(cfg.steps - warmup)
+    return model.market.procurement.since(start)
 
-    ``τ(T) = τ₀ − slope·T`` (M11) at the trust of the ties that ordered in
-    the last step; quintiles of trust over those ties.
+
+def f7_extremes(seed: int) -> tuple[float, float]:
+    """F7/L4: (non-productive share, most / least trusted; procurement cost, least / most).
+
+    Buyers are ranked by the volume-weighted trust of their purchases over
+    steps 21–100 (from their procurement books); the most and least trusted
+    eighth (:data:`EXTREME_SHARE`) are compared on what they spent: the share
+    of their face time that was non-productive, and their procurement cost per
+    unit bought.
     """
-    model = run((), seed)
-    rel = model.cfg.relationship
-    trust = model.ties.trust[model.market.orders > 0]
-    tau = transaction.nonproductive_share(trust, rel.tc_at_zero_trust, rel.tc_trust_slope)
-    lo, hi = np.quantile(trust, [0.2, 0.8])
-    return float(tau[trust >= hi].mean() / tau[trust <= lo].mean())
+    books = procurement_books(seed)
+    bought = books.volume > 0
+    volume = books.volume[bought]
+    trust = books.trusted_volume[bought] / volume
+    order = np.argsort(trust, kind="stable")
+    k = max(1, int(round(EXTREME_SHARE * order.size)))
+    low, high = order[:k], order[-k:]
+
+    def per_unit(amount: np.ndarray, group: np.ndarray) -> float:
+        return float(amount[bought][group].sum() / volume[group].sum())
+    time_ratio = per_unit(books.nonproductive_time, high) / per_unit(books.nonproductive_time, low)
+    cost_ratio = per_unit(books.cost, low) / per_unit(books.cost, high)
+    return time_ratio, cost_ratio
 
 
-def expected_quality(model: RelationshipModel, b: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """``E[q]`` of the ties (b, s) this step, by the model's delivery rules (M7, M12).
+def f7_time(seed: int) -> float:
+    """F7: non-productive share of face time, most trusted eighth / least trusted eighth."""
+    return f7_extremes(seed)[0]
 
-    ``q = clip(Σ_d w_d·perf_d + sd·z, 0, 1)``, ``sd = noise + u·(1 − f·T·[partnership])``;
-    the expectation over ``z`` is a mean over :data:`MC_DRAWS` normal quantiles.
-    """
-    cfg, market = model.cfg, model.market
-    t, force, firms = market.ties, market.salesforce, market.firms
-    owner = t.owner[b, s]
-    skill = np.where(owner >= 0, force.skill[np.maximum(owner, 0)], 0.0)
-    perf = delivery.department_performance(
-        firms.capability[s] * (1.0 - firms.quality_shock[s]), market.policy.coordination[s],
-        skill, cfg.sales.coverage, t.knowledge[b, s], cfg.relationship.fit_gain,
-        market.is_product,
-    )
-    q_real = delivery.expected_performance(model.market.buyers.needs[b], perf)
-    z = stats.norm.ppf((np.arange(MC_DRAWS) + 0.5) / MC_DRAWS)[:, None]
-    q = delivery.delivered(q_real, cfg.market.noise, model.market.uncertainty, t.trust[b, s],
-                           ~model.market.buyers.adversarial[b], cfg.relationship.flexibility, z)
-    return q.mean(axis=0)
+
+def f7_cost(seed: int) -> float:
+    """L4: procurement cost per unit, least trusted eighth / most trusted eighth."""
+    return f7_extremes(seed)[1]
 
 
 @functools.lru_cache(maxsize=64)
 def buyer_value(adversarial: bool, uncertainty: float, seed: int) -> tuple[float, float]:
-    """(Price paid per unit in steps 1–10, buyer value per buyer over 100 steps) (F8, M6, M12).
+    """(Core price paid per unit in steps 1–10, buyer value per buyer over 100 steps) (F8).
 
-    Value of a purchase: ``volume·(v·E[q] − price_paid)``, with
-    ``price_paid = list price·(1 − haggle·[adversarial])``; stock-outs bring 0.
+    Both from the suppliers' ledgers of each step: revenue over volume
+    shipped, and the buyers' value ``Σ shipped·(v·q − price) − procurement
+    cost`` (M14, M11).
     """
     cfg = make_config([*BASE, f"buyers.adversarial_share={float(adversarial)}",
                        f"market.uncertainty={uncertainty}", f"seed={seed}"])
@@ -195,15 +245,11 @@ def buyer_value(adversarial: bool, uncertainty: float, seed: int) -> tuple[float
     paid = volume = value = 0.0
     for step in range(1, cfg.steps + 1):
         model.step()
-        b, s = np.nonzero(model.market.orders > 0)
-        vol = model.market.orders[b, s] * ~model.market.stockout[b, s]
-        price = model.market.policy.list_price[s] * (
-            1.0 - cfg.buyers.haggle_discount * model.market.buyers.adversarial[b])
-        value += float(np.sum(vol * (cfg.market.value_per_quality
-                                     * expected_quality(model, b, s) - price)))
+        ledger = model.market.ledger
+        value += float(ledger.buyer_value.sum())
         if step <= 10:
-            paid += float(np.sum(vol * price))
-            volume += float(np.sum(vol))
+            paid += float(ledger.revenue.sum())
+            volume += float(ledger.volume.sum())
     return paid / volume, value / cfg.market.n_buyers
 
 
@@ -228,23 +274,33 @@ def f8_uncertainty(seed: int) -> float:
 
 
 def f9_failure(seed: int) -> float:
-    """F9: share of supplier 0's ordering partners that lose the status in one step, failure − none.
+    """F9: what a supplier expelled by its partners loses: their volume in steps 82–100.
 
     Company-wide firms, partnership buyers; at t=81 every department of
-    supplier 0 fails (quality shock 1) in one run and not in its twin.
+    supplier 0 fails for one step (quality shock 1) in one run and not in its
+    twin. The effect is the share of the volume that supplier 0's strategic
+    partners of t=80 bought from it afterwards, without minus with the failure:
+    what one serious failure costs, not whether a flag was cleared.
     """
-    def lost(shock: bool) -> float:
+    def kept(shock: bool) -> float:
         cfg = make_config([*BASE, "strategy=company_wide", "buyers=partnership",
-                           "buyers.purchase_prob=1.0", "steps=80", f"seed={seed}"])
+                           "buyers.purchase_prob=1.0", "steps=100", f"seed={seed}"])
         model = RelationshipModel(cfg)
         model.run_for(80)
-        before = model.ties.partner[:, 0].copy()
+        partners = np.flatnonzero(model.ties.partner[:, 0])
+        if partners.size == 0:
+            return math.nan
         if shock:
             model.market.firms.quality_shock[0, :] = 1.0
         model.run_for(1)
-        ordered = before & (model.market.orders[:, 0] > 0)
-        return float((~model.ties.partner[ordered, 0]).mean()) if ordered.any() else math.nan
-    return lost(True) - lost(False)
+        model.market.firms.quality_shock[0, :] = 0.0
+        bought = np.zeros(2)
+        for _ in range(19):
+            model.run_for(1)
+            orders = model.market.orders[partners]
+            bought += (orders[:, 0].sum(), orders.sum())
+        return float(bought[0] / bought[1]) if bought[1] > 0 else math.nan
+    return kept(False) - kept(True)
 
 
 def f10_learning(seed: int) -> float:
@@ -255,15 +311,15 @@ def f10_learning(seed: int) -> float:
 
 
 def f11_share_of_customer(seed: int) -> float:
-    """F11/M14: profit per supplier, lone seller minus company-wide, at needs breadth 0.4.
+    """F11/M14: the breadths at which the smaller firm earns more (profit − share crossover).
 
-    In this mixed market the company-wide firms take the larger market share
-    (about 0.30 vs 0.20 per supplier) while the lone sellers keep a larger
-    share of their buyers' wallets; the check is that the smaller firms earn more.
+    :func:`sim.validate.crossover.f11_window`: in a mixed market, company-wide
+    firms take the larger market share from one needs breadth on and earn the
+    larger profit from another; between the two, the lone sellers have the
+    smaller market share and the larger share of wallet, and earn more
+    (``003_…``). A positive window is that market.
     """
-    model = run(("buyers.needs_breadth=0.4",), seed)
-    return (strategy_mean(model, "lone_seller", "profit")
-            - strategy_mean(model, "company_wide", "profit"))
+    return crossover.f11_window(seed)
 
 
 def f12_cross_functional(seed: int) -> float:
@@ -315,12 +371,17 @@ def l2_priority(seed: int) -> float:
 
 
 def l3_growth(seed: int) -> float:
-    """L3: market-share growth from steps 1–5 to 16–25, lone seller minus company-wide."""
-    model = run(("steps=25",), seed)
-    def growth(strategy: str) -> float:
-        return (strategy_mean(model, strategy, "market_share", (16, 25))
-                - strategy_mean(model, strategy, "market_share", (1, 5)))
-    return growth("lone_seller") - growth("company_wide")
+    """L3: lone sellers' market-share growth, steps 1–5 to 16–25, person share ρ 0.8 minus 0.2.
+
+    No salesperson leaves (``departure_hazard`` is 0): salesperson-owned
+    loyalty, weighed more in choice and lowering price sensitivity while the
+    person stays (M6), grows the business faster.
+    """
+    def growth(rho: float) -> float:
+        model = run(("steps=25", f"strategy.lone_seller.person_share={rho}"), seed)
+        return (strategy_mean(model, "lone_seller", "market_share", (16, 25))
+                - strategy_mean(model, "lone_seller", "market_share", (1, 5)))
+    return growth(0.8) - growth(0.2)
 
 
 def l3_person_share(seed: int) -> float:
@@ -336,14 +397,24 @@ def l3_person_share(seed: int) -> float:
 
 @dataclass(frozen=True)
 class Fact:
-    """A fact check: what is claimed, which pair is run, how it is measured and judged."""
+    """A fact check: what is claimed, where, which pair is run, how it is measured and judged.
+
+    ``also`` is a second measure the fact must pass as well (F7: the
+    procurement-cost ratio of L4 beside the face-time ratio), judged by
+    ``also_passes``.
+    """
 
     fact: str
     claim: str
+    source: str
     pair: str
     measure: Callable[[int], float]
     passes: Callable[[float, float], bool]  # (ci_low, ci_high) -> passed
     criterion: str
+    kind: str = "emergent"
+    also: Callable[[int], float] | None = None
+    also_passes: Callable[[float, float], bool] | None = None
+    also_criterion: str = ""
 
 
 def _more(lo: float, hi: float) -> bool:
@@ -354,50 +425,65 @@ def _less(lo: float, hi: float) -> bool:
     return hi < 0
 
 
+def _within(low: float, high: float) -> Callable[[float, float], bool]:
+    return lambda lo, hi: lo >= low and hi <= high
+
+
+S000, S001, S002, S003, S004 = (f"seeds/{name}" for name in (
+    "000_15d4004dae96c361.txt", "001_537cc99432f8b442.txt", "002_83a181e1b869140b.txt",
+    "003_f25a13ff9c05defe.txt", "004_8a9cf45da1ee04c3.txt"))
+DYER_CHU = "Dyer & Chu (2003), Organization Science 14(1):57–68"
+PALMATIER = "Palmatier, Scheer & Steenkamp (2007), JMR 44(2):185–199"
+
 FACTS: tuple[Fact, ...] = (
-    Fact("F1", "the company-wide advantage in market share grows with needs breadth",
+    Fact("F1", "the company-wide advantage in market share grows with needs breadth", S000,
          "buyers.needs_breadth 0.9 vs 0.1", f1_breadth, _more, "> 0"),
-    Fact("F2", "a poached salesperson takes more of a lone seller's accounts",
+    Fact("F2", "a poached salesperson takes more of a lone seller's accounts", S000,
          "strategy lone_seller vs company_wide, salesperson leaves at t=50", f2_departure,
          _more, "> 0"),
-    Fact("F3", "what happens after the sale decides the next purchase",
+    Fact("F3", "what happens after the sale decides the next purchase", S001,
          "no failure vs after-sale failure of supplier 0 (service, installation, logistics "
          "at 0 for t=50–54; company-wide firms)", f3_after_sale, _more, "> 0"),
-    Fact("F4", "promises kept by coordinated departments build trust",
+    Fact("F4", "promises kept by coordinated departments build trust", S001,
          "coordination κ 0.9 vs 0.25 (lone-seller firms)", f4_coordination, _more, "> 0"),
-    Fact("F5", "silent buyers leave: less voice, more churn",
-         "buyers.voice_propensity 0.1 vs 0.9", f5_silence, _more, "> 0"),
-    Fact("F6", "dependency investments bind buyers",
-         "company-wide dependency_investment 0.05 vs 0", f6_dependency, _more, "> 0"),
-    Fact("F7", "the most trusted ties spend about a quarter of the least trusted's "
-         "non-productive time", "within a run: top vs bottom trust quintile of ties",
-         f7_quintiles, lambda lo, hi: lo >= 0.15 and hi <= 0.35, "in [0.15, 0.35]"),
-    Fact("F8a", "adversarial buyers pay less at first",
+    Fact("F5", "silent buyers leave: less voice, more churn", S001,
+         "buyers.voice_propensity 0.1 vs 0.9 (equal exit hazards for silent and voiced)",
+         f5_silence, _more, "> 0"),
+    Fact("F6", "dependency investments bind buyers", S001,
+         "company-wide dependency_investment 0.05 vs 0, while supplier 0 (lone seller) cuts "
+         "its price 20% from t=50", f6_dependency, _more, "> 0"),
+    Fact("F7", "the most trusted buyers spend about half the least trusted's share of face "
+         "time on non-productive matters, and procurement costs differ about five-fold",
+         f"{S001}; {DYER_CHU}",
+         "within a run: most vs least trusted eighth of buyers, steps 21–100",
+         f7_time, _within(0.4, 0.6), "in [0.4, 0.6]",
+         also=f7_cost, also_passes=_within(3.0, 8.0), also_criterion="cost ratio in [3, 8]"),
+    Fact("F8a", "adversarial buyers pay less at first", S001,
          "buyers.adversarial_share 1 vs 0, price/unit steps 1–10", f8_early_price, _less, "< 0"),
-    Fact("F8b", "but partnership buyers get more value over the horizon",
+    Fact("F8b", "but partnership buyers get more value over the horizon", S001,
          "buyers.adversarial_share 0 vs 1, value/buyer over 100 steps", f8_total_value,
          _more, "> 0"),
-    Fact("F8c", "and the advantage of trust grows with uncertainty",
+    Fact("F8c", "and the advantage of trust grows with uncertainty", S001,
          "market.uncertainty 0.3 vs 0 (difference of the F8b gaps)", f8_uncertainty,
          _more, "> 0"),
-    Fact("F9", "one serious failure removes strategic-partner status at once",
-         "quality shock 1 on supplier 0 at t=81 vs none", f9_failure,
-         lambda lo, hi: lo > 0.9, "> 0.9"),
-    Fact("F10", "learning about the customer makes repeat purchase easier",
+    Fact("F9", "one serious failure costs a strategic partner the business", S002,
+         "every department of supplier 0 fails at t=81 vs no failure; its t=80 partners' "
+         "volume share in t=82–100", f9_failure, _more, "> 0"),
+    Fact("F10", "learning about the customer makes repeat purchase easier", S003,
          "relationship.learning_rate 0.1 vs 0, retention", f10_learning, _more, "> 0"),
-    Fact("F11", "a firm with a smaller market share can earn more",
-         "within a run (needs breadth 0.4): lone sellers (smaller share) minus company-wide, "
-         "profit per supplier", f11_share_of_customer, _more, "> 0"),
-    Fact("F12", "other departments' contact with the account wins business",
+    Fact("F11", "a firm with a smaller market share can earn more", S003,
+         "mixed markets over needs breadth 0.1–0.5: profit crossover minus market-share "
+         "crossover (company-wide vs lone seller)", f11_share_of_customer, _more, "> 0"),
+    Fact("F12", "other departments' contact with the account wins business", S004,
          "company-wide cross_functional_rate 0.25 vs 0", f12_cross_functional, _more, "> 0"),
     Fact("L2", "sellers serve loyal buyers first when supply is short",
+         "Kirman & Vriend (2001), JEDC 25:459–502",
          "within a run: stock-outs of less vs more loyal half of orders", l2_priority,
-         _more, "> 0"),
-    Fact("L3a", "salesperson-owned selling grows faster while the salesperson stays",
-         "within a run: lone_seller vs company_wide firms, share growth steps 1–5 → 16–25",
-         l3_growth,
-         _more, "> 0"),
-    Fact("L3b", "salesperson-owned loyalty loses more business when they defect",
+         _more, "> 0", kind="rule"),
+    Fact("L3a", "salesperson-owned selling grows faster while the salesperson stays", PALMATIER,
+         "strategy.lone_seller.person_share ρ 0.8 vs 0.2, share growth steps 1–5 → 16–25",
+         l3_growth, _more, "> 0"),
+    Fact("L3b", "salesperson-owned loyalty loses more business when they defect", PALMATIER,
          "strategy.lone_seller.person_share ρ 0.8 vs 0.2, salesperson leaves",
          l3_person_share, _more, "> 0"),
 )
@@ -410,21 +496,28 @@ def ids() -> list[str]:
 
 @dataclass(frozen=True)
 class FactResult:
-    """One row of the facts table."""
+    """One row of the facts table (``also``: the second measure's mean and CI, if any)."""
 
     fact: str
     claim: str
+    source: str
+    kind: str
     pair: str
     criterion: str
     effect: float
     ci_low: float
     ci_high: float
     passed: bool
+    also: dict[str, float | str] | None = None
 
     def as_dict(self) -> dict:
-        """The JSON row: fact, claim, effect, ci_low, ci_high, passed."""
-        return {"fact": self.fact, "claim": self.claim, "effect": self.effect,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "passed": self.passed}
+        """The JSON row: fact, claim, kind, source, effect, ci_low, ci_high, passed (and also)."""
+        row = {"fact": self.fact, "claim": self.claim, "kind": self.kind, "source": self.source,
+               "effect": self.effect, "ci_low": self.ci_low, "ci_high": self.ci_high,
+               "passed": self.passed}
+        if self.also is not None:
+            row["also"] = self.also
+        return row
 
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
@@ -436,10 +529,18 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
 
 
 def check(fact: Fact, seeds: int) -> FactResult:
-    """Measure one fact over seeds 0…K−1 and judge it."""
+    """Measure one fact over seeds 0…K−1 and judge it (both measures, if it has two)."""
     effect, lo, hi = mean_ci([fact.measure(seed) for seed in range(seeds)])
-    return FactResult(fact.fact, fact.claim, fact.pair, fact.criterion, effect, lo, hi,
-                      bool(fact.passes(lo, hi)))
+    passed = bool(fact.passes(lo, hi))
+    also = None
+    if fact.also is not None and fact.also_passes is not None:
+        a_effect, a_lo, a_hi = mean_ci([fact.also(seed) for seed in range(seeds)])
+        also_ok = bool(fact.also_passes(a_lo, a_hi))
+        also = {"criterion": fact.also_criterion, "effect": a_effect, "ci_low": a_lo,
+                "ci_high": a_hi, "passed": also_ok}
+        passed = passed and also_ok
+    return FactResult(fact.fact, fact.claim, fact.source, fact.kind, fact.pair, fact.criterion,
+                      effect, lo, hi, passed, also)
 
 
 def run_facts(seeds: int = DEFAULT_SEEDS, only: Sequence[str] | None = None) -> list[FactResult]:
@@ -450,15 +551,23 @@ def run_facts(seeds: int = DEFAULT_SEEDS, only: Sequence[str] | None = None) -> 
     rows = [check(f, seeds) for f in FACTS if only is None or f.fact in only]
     run.cache_clear()
     buyer_value.cache_clear()
+    procurement_books.cache_clear()
+    accounts_lost.cache_clear()
+    crossover.gap.cache_clear()
     return rows
 
 
 def table(rows: Sequence[FactResult]) -> str:
     """A Markdown table: fact, claim, pair, effect [95% CI], criterion, pass/fail."""
-    lines = ["| fact | claim | configurations | effect [95% CI] | pass if | result |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| fact | claim | kind | configurations | effect [95% CI] | pass if | result |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.fact} | {r.claim} | {r.pair} | {r.effect:.3g} "
-                     f"[{r.ci_low:.3g}, {r.ci_high:.3g}] | {r.criterion} | "
+        effect = f"{r.effect:.3g} [{r.ci_low:.3g}, {r.ci_high:.3g}]"
+        criterion = r.criterion
+        if r.also is not None:
+            effect += (f"; {r.also['effect']:.3g} [{r.also['ci_low']:.3g}, "
+                       f"{r.also['ci_high']:.3g}]")
+            criterion += f"; {r.also['criterion']}"
+        lines.append(f"| {r.fact} | {r.claim} | {r.kind} | {r.pair} | {effect} | {criterion} | "
                      f"{'pass' if r.passed else 'FAIL'} |")
     return "\n".join(lines)

@@ -405,6 +405,8 @@ WHY_COST_FALLS: dict[str, str] = {
                         "dependency it no longer builds would pay off after the horizon",
     "cost_sales_force": "fewer salaries",
     "cost_one_off": "lower one-off costs",
+    "cost_to_serve": "a lower cost to serve",
+    "cost_services": "lower service-line costs",
 }
 
 

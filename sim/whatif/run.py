@@ -43,6 +43,8 @@ COSTS: dict[str, str] = {
     "cost_contacts": "contacts",  # cross-functional and monitoring contacts
     "cost_investments": "investments",  # dependency investments (M10)
     "cost_one_off": "one-off",  # events' one-off costs (M15)
+    "cost_to_serve": "cost to serve",  # our side of the transaction cost (M11)
+    "cost_services": "service lines",  # delivering the service lines sold (F11)
 }
 
 #: Per-seed outcomes for our firm, higher is better for each (label, unit).
@@ -250,6 +252,8 @@ def cost_parts(model: RelationshipModel) -> dict[str, float]:
         "cost_contacts": cfg.relationship.contact_cost * float(ledger.contacts[US]),
         "cost_investments": cfg.relationship.dependency_cost * float(ledger.investments[US]),
         "cost_one_off": float(ledger.one_off_cost[US]),
+        "cost_to_serve": float(ledger.cost_to_serve[US]),
+        "cost_services": float(ledger.service_cost[US]),
     }
 
 

@@ -259,7 +259,8 @@ def calibrated_attraction(market: Market, cfg: Config, firm: FirmTable, attracti
                           current: np.ndarray, share: np.ndarray) -> np.ndarray:
     """Attraction ``J[i, c_i]`` at which the current supplier's expected share of orders is ``w_i``.
 
-    The logit of M6 with utilities ``U = J − λ·price + σ·D + χ·health`` gives
+    The logit of M6 with utilities ``U = J* − λ*·price + σ·D + χ·health`` (``J*``
+    and ``λ*`` from the split ``Lp = ρ·J``, L3) gives
     supplier ``c`` the probability ``P_c = x/(x + S)`` with ``x = exp(β·U_c)``
     and ``S`` the sum over the other active suppliers. A partnership buyer
     orders all from its choice, so ``P_c = w`` gives ``x = S·w/(1 − w)``. An
@@ -274,11 +275,21 @@ def calibrated_attraction(market: Market, cfg: Config, firm: FirmTable, attracti
     n = current.size
     rows = np.arange(n)
     lam = buyers.price_sensitivity[:, None]
-    rest = choice.utility(np.zeros_like(attraction), firm.list_price[None, :], t.dependency,
-                          firm.health[None, :], lam, cfg.buyers.switching_weight,
-                          cfg.market.financial_weight)
+    rho = firm.person_share[None, :].astype(np.float64)
+
+    def utility(j: np.ndarray, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """M6's utility of attraction ``j`` split ``Lp = ρ·j``, ``Lf = (1 − ρ)·j`` (L3)."""
+        r = rho[0, cols]
+        return choice.utility(
+            choice.bonded_attraction(r * j, (1.0 - r) * j, cfg.sales.person_weight),
+            firm.list_price[cols], t.dependency[rows, cols] if not isinstance(cols, slice)
+            else t.dependency, firm.health[cols],
+            choice.price_weight(lam if isinstance(cols, slice) else lam[:, 0], r * j,
+                                cfg.sales.person_premium),
+            cfg.buyers.switching_weight, cfg.market.financial_weight)
+
     beta = buyers.beta.astype(np.float64)
-    weight = np.exp(beta[:, None] * (attraction + rest).astype(np.float64))
+    weight = np.exp(beta[:, None] * utility(attraction.astype(np.float64)))
     others = t.active.copy()
     others[rows, current] = False
     weight = np.where(others, weight, 0.0)
@@ -290,8 +301,14 @@ def calibrated_attraction(market: Market, cfg: Config, firm: FirmTable, attracti
     if split.any():
         target = np.minimum(w[split], (1.0 - 1e-3) / k) * k
         x[split] = _top_k_weight(weight[split], total[split], target, k)
-    utility = np.log(np.maximum(x, 1e-300)) / beta - rest[rows, current]
-    return np.where(total > 0, np.maximum(utility, 0.0), attraction[rows, current]).astype(F32)
+    target = np.log(np.maximum(x, 1e-300)) / beta
+    # the utility grows with J (bond and premium both), so bisection finds J ≥ 0 with U = target
+    low, high = np.zeros(n), np.full(n, 1e3)
+    for _ in range(60):
+        mid = (low + high) / 2
+        above = utility(mid, current) > target
+        high, low = np.where(above, mid, high), np.where(above, low, mid)
+    return np.where(total > 0, low, attraction[rows, current]).astype(F32)
 
 
 def _top_k_weight(weight: np.ndarray, total: np.ndarray, target: np.ndarray, k: int

@@ -10,7 +10,11 @@ match, as must the next draw of the model's generator (same random stream).
 The ``frame`` and ``model_vars`` hashes were re-recorded once, when the
 DataCollector began to collect step 0 (the market as built): every collected
 row after step 0, the tie arrays, the capabilities, the summaries and the
-random stream were checked identical to the earlier reference first.
+random stream were checked identical to the earlier reference first. The
+``frame`` hashes and the summaries were re-recorded again when retention
+became a measure over a window and CLV an outcome of the summary only (the
+tie arrays, capabilities, model variables and random stream unchanged, and
+every collected column but ``retention`` and the dropped ``clv`` identical).
 """
 
 from __future__ import annotations

@@ -278,6 +278,10 @@ class MarketConfig:
     discount_rate: float = _f(
         0.02, "per-step discount rate for customer lifetime value (M14)", DISCOUNT,
     )
+    retention_window: int = _f(
+        12, "W: retention = share of accounts that bought in the previous W steps and buy "
+        "again in the last W (M14)", Interval(1, MAX_STEPS, integer=True),
+    )
 
 
 @dataclass

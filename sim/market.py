@@ -53,6 +53,50 @@ class Buyers:
         return self.volume.shape[0]
 
 
+#: "no purchase": a step far enough in the past that ``last > t − 2W`` never holds for it,
+#: and small enough that ``t − NEVER`` fits int32 for every accepted ``t`` and ``W``
+NEVER = -(2**30)
+
+
+#: suppliers whose purchases a buyer's account history keeps (the last ones it bought from
+#: as main supplier); a buyer considers 3 suppliers by default
+ACCOUNT_SLOTS = 4
+
+
+@dataclass
+class AccountHistory:
+    """Each buyer's purchases from its main suppliers, kept for retention over a window (M14).
+
+    One record per buyer and slot, at most :data:`ACCOUNT_SLOTS` slots: slot 0
+    is the supplier it last bought from as main supplier, slot 1 the one
+    before, and so on (``supplier`` −1: none). A record holds, for its
+    supplier, the buyer's purchases as main supplier summarised as *spells*
+    (runs of purchases no more than ``W`` steps apart): ``start`` is the first
+    purchase of the current spell, ``last`` the last purchase and ``before``
+    the last purchase before the spell (:data:`NEVER` if none). That is enough
+    to tell, for any step ``t``, whether the buyer bought in the window
+    ``(t−2W, t−W]`` and in ``(t−W, t]`` (:func:`sim.metrics.windowed_retention`),
+    in O(buyers) memory and time.
+    """
+
+    supplier: np.ndarray  # int32 (N, slots): the record's supplier, −1 none
+    start: np.ndarray  # int32 (N, slots): first purchase of the current spell
+    last: np.ndarray  # int32 (N, slots): last purchase
+    before: np.ndarray  # int32 (N, slots): last purchase before the current spell
+
+    @classmethod
+    def empty(cls, n_buyers: int, n_suppliers: int) -> AccountHistory:
+        """No purchases yet; ``min(n_suppliers, ACCOUNT_SLOTS)`` slots per buyer."""
+        shape = (n_buyers, max(1, min(n_suppliers, ACCOUNT_SLOTS)))
+        never = lambda: np.full(shape, NEVER, dtype=np.int32)  # noqa: E731
+        return cls(supplier=np.full(shape, -1, dtype=np.int32), start=never(), last=never(),
+                   before=never())
+
+    def records(self) -> tuple[np.ndarray, ...]:
+        """The four arrays, in the order supplier, start, last, before."""
+        return self.supplier, self.start, self.last, self.before
+
+
 @dataclass
 class Procurement:
     """Each buyer's procurement books since the run began (M11, F7, L4).
@@ -103,17 +147,22 @@ class Firms:
     health: np.ndarray  # float64: financial health (F6)
     cash: np.ndarray  # float64: cumulative profit
     planned_salespeople: np.ndarray  # int64: the sales force's planned size
-    #: the outcomes of the last collected step, one float64 array per name of
-    #: :data:`sim.metrics.SUPPLIER_METRICS` (empty before the first collection)
+    #: the outcomes of the last collected step, one array per name of
+    #: :data:`sim.metrics.SUPPLIER_METRICS` (int64 for counts, else float64; empty before
+    #: the first collection)
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.strategy)
 
     def metric(self, name: str, j: int) -> float:
-        """Supplier ``j``'s last collected value of outcome ``name`` (NaN if none yet)."""
+        """Supplier ``j``'s last collected value of outcome ``name`` (NaN if none yet).
+
+        An int for a count (:data:`sim.metrics.COUNTS`), so that the
+        DataCollector's count columns are integers.
+        """
         values = self.metrics.get(name)
-        return float(values[j]) if values is not None and j < values.shape[0] else float("nan")
+        return values[j].item() if values is not None and j < values.shape[0] else float("nan")
 
 
 class SalesForce:
@@ -264,11 +313,15 @@ class Market:
     #: the last DEPARTURE_LOG salesperson departures (step, salesperson, from, to, accounts)
     departures: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=DEPARTURE_LOG))
     procurement: Procurement = field(default=None)  # type: ignore[assignment]  # per buyer
+    #: each buyer's purchases from its main suppliers (retention, M14); empty when not given
+    accounts: AccountHistory = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         self.new_buffers()
         if self.procurement is None:
             self.procurement = Procurement.empty(self.n_buyers)
+        if self.accounts is None:
+            self.accounts = AccountHistory.empty(self.n_buyers, self.n_suppliers)
 
     @property
     def n_buyers(self) -> int:

@@ -10,11 +10,13 @@ state only.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.market import NEVER
 from sim.rules import choice, economics
 from sim.ties import Stage
 
@@ -31,7 +33,6 @@ SUPPLIER_METRICS: tuple[str, ...] = (
     "cost",
     "retention",
     "accounts",
-    "clv",
     "mean_trust",
     "mean_satisfaction",
     "mean_commitment",
@@ -59,8 +60,40 @@ SUPPLIER_METRICS: tuple[str, ...] = (
 )
 
 
+#: Outcomes of ``summary.json`` computed from the window means of :data:`SUPPLIER_METRICS`
+#: rather than averaged per step (:func:`window_clv`).
+WINDOW_METRICS: tuple[str, ...] = ("clv",)
+
 #: Market-wide outcomes (model reporters): ``summary.json``'s ``market`` block.
 MARKET_METRICS: tuple[str, ...] = ("mean_trust", "loyalty_order")
+
+#: The range of each kind of outcome: intervals over runs (:func:`sim.report.mean_ci`) of
+#: a bounded kind stay inside it.
+RANGES: dict[str, tuple[float, float]] = {
+    "share": (0.0, 1.0),  # shares, probabilities, levels of trust and the like
+    "count": (0.0, math.inf),  # buyers, ties, people, events (integers per step)
+    "amount": (0.0, math.inf),  # money or volume that cannot be negative (revenue, cost, …)
+    "real": (-math.inf, math.inf),  # profit, CLV, attraction: either sign
+}
+
+#: Each outcome's kind (a key of :data:`RANGES`): every supplier, window and market outcome.
+OUTCOME_KIND: dict[str, str] = {
+    "market_share": "share", "share_of_wallet": "share", "profit": "real", "revenue": "amount",
+    "service_revenue": "amount",
+    "cost": "amount", "retention": "share", "accounts": "count", "clv": "real",
+    "mean_trust": "share", "mean_satisfaction": "share", "mean_commitment": "share",
+    "mean_dependency": "share", "mean_knowledge": "share", "loyalty_person": "real",
+    "loyalty_firm": "real", "person_bound_share": "real", "transaction_cost": "share",
+    "buyer_cost": "amount", "buyer_value": "real", "unit_price": "amount",
+    "departures": "count", "strategic_partners": "count", "silent_churn": "count",
+    "voiced_churn": "count", "other_churn": "count", "silent_episodes": "count",
+    "voiced_episodes": "count", "active_ties": "count", "price": "amount",
+    "coordination": "share", "salespeople": "count", "health": "share",
+    "loyalty_order": "share",
+}
+
+#: Outcomes that count buyers, ties, people or events: int64 per step (``steps.parquet``).
+COUNTS: tuple[str, ...] = tuple(k for k in SUPPLIER_METRICS if OUTCOME_KIND[k] == "count")
 
 
 class Columns:
@@ -159,6 +192,100 @@ def loyalty_order(market: Market, cfg: Config, live: Columns) -> float:
     return float(np.mean(p.sum(axis=1)))
 
 
+def record_purchases(market: Market, main: np.ndarray, now: int, window: int) -> None:
+    """Add this step's purchases from each buyer's main supplier to its account history.
+
+    A buyer *buys from its main supplier* at step ``t`` when it orders from
+    ``main[i]`` (the supplier with its largest share of wallet after this
+    step's purchases, :func:`main_supplier`); an order cut by a stock-out
+    counts, since it is the buyer's choice. The buyer's record of that
+    supplier moves to slot 0 (a supplier without a record gets a fresh one,
+    which pushes out the record in the last slot); it gets ``last = t``, and a
+    gap of more than ``W = window`` steps since its last purchase starts a new
+    spell (``before ← last``, ``start ← t``). O(buyers).
+    """
+    h = market.accounts
+    rows = np.flatnonzero(main >= 0)
+    rows = rows[market.orders[rows, main[rows]] > 0]
+    if rows.size == 0:
+        return
+    seller = main[rows]
+    slots = h.supplier.shape[1]
+    match = h.supplier[rows] == seller[:, None]
+    found = match.any(axis=1)
+    at = np.where(found, match.argmax(axis=1), slots - 1)  # the record to bring to slot 0
+    col = np.arange(slots)[None, :]
+    order = np.where(col == 0, at[:, None], np.where(col <= at[:, None], col - 1, col))
+    for a in h.records():
+        a[rows] = np.take_along_axis(a[rows], order, axis=1)
+    fresh = rows[~found]
+    h.supplier[fresh, 0] = main[fresh]
+    h.start[fresh, 0] = h.last[fresh, 0] = h.before[fresh, 0] = NEVER
+    last = h.last[rows, 0]
+    spell = now - last.astype(np.int64) > window
+    h.before[rows[spell], 0] = last[spell]
+    h.start[rows[spell], 0] = now
+    h.last[rows, 0] = now
+
+
+def windowed_retention(market: Market, now: int, window: int) -> np.ndarray:
+    """M14: each supplier's retention over a window of ``W = window`` steps (NaN: no cohort).
+
+    ``r_j(t) = |A_j(t−W) ∩ A_j(t)| / |A_j(t−W)|``, where ``A_j(t)`` is the set
+    of buyers that bought from ``j`` as their main supplier
+    (:func:`record_purchases`) at least once in the last ``W`` steps
+    ``(t−W, t]``. So a buyer that stops buying stops counting as retained
+    ``W`` steps after its last purchase, whether or not its ties are still
+    active; a buyer that does not buy in a step is not lost for it. From a
+    record's spells: it bought in ``(t−2W, t−W]`` iff ``(start ≤ t−W and
+    last > t−2W) or before > t−2W`` (purchases within a spell are at most
+    ``W`` apart), and in ``(t−W, t]`` iff ``last > t−W``.
+
+    Exact while a buyer buys as main supplier from at most
+    :data:`~sim.market.ACCOUNT_SLOTS` suppliers in ``2W`` steps: a further one
+    pushes out the oldest record, which then no longer counts for its
+    supplier. Undefined (NaN) in the first ``W`` steps and for a supplier
+    without a cohort.
+    """
+    h = market.accounts
+    supplier = h.supplier.reshape(-1)
+    start, last, before = (a.reshape(-1).astype(np.int64) for a in (h.start, h.last, h.before))
+    then, earlier = now - window, now - 2 * window
+    cohort = (supplier >= 0) & (((start <= then) & (last > earlier)) | (before > earlier))
+    kept = cohort & (last > then)
+    n_sup = market.n_suppliers
+    had = np.bincount(supplier[cohort], minlength=n_sup)
+    held = np.bincount(supplier[kept], minlength=n_sup)
+    return np.divide(held, had, out=np.full(n_sup, np.nan), where=had > 0)
+
+
+def step_retention(retention: np.ndarray | float, window: int) -> np.ndarray | float:
+    """The per-step retention ``r₁ = r_W^(1/W)`` implied by retention over ``W`` steps (M14).
+
+    It assumes a constant per-step hazard of losing an account, the
+    assumption of the lifetime formula (:func:`~sim.rules.economics.lifetime_value`).
+    """
+    return np.power(retention, 1.0 / window)
+
+
+def window_clv(profit: float, accounts: float, retention: float, cfg: Config) -> float:
+    """M14 (F11): CLV per account from window means, ``m·r₁/(1 + d − r₁)``.
+
+    ``m = profit / accounts`` (mean profit per step over mean accounts: the
+    margin per account and step), ``r₁`` the per-step retention implied by
+    the mean retention over ``W`` steps (:func:`step_retention`), ``d`` the
+    per-step discount rate: :func:`sim.rules.economics.lifetime_value`
+    applied once to the window's means. (Averaging a per-step CLV instead
+    amplifies each step's noise in ``r`` by ``1/(1+d−r)`` and is biased.)
+    NaN without accounts or retention.
+    """
+    if not (accounts > 0 and math.isfinite(retention) and math.isfinite(profit)):
+        return math.nan
+    r = step_retention(retention, cfg.market.retention_window)
+    return float(economics.lifetime_value(np.float64(profit / accounts), r,
+                                          cfg.market.discount_rate))
+
+
 @dataclass
 class Books:
     """One step's books per supplier (M14), from :func:`keep_books`."""
@@ -167,29 +294,29 @@ class Books:
     profit: np.ndarray
     retention: np.ndarray
     accounts: np.ndarray
-    clv: np.ndarray
     headcount: np.ndarray
     active_accounts: np.ndarray
     health: np.ndarray
 
 
 def keep_books(market: Market, cfg: Config, live: Columns | None = None) -> Books:
-    """M14 (F11): revenue, cost, profit, retention and CLV; cash, health and main suppliers.
+    """M14 (F11): revenue, cost, profit and retention; cash, health and main suppliers.
 
     ``cost`` is :func:`sim.rules.economics.supplier_costs` plus the one-off
     costs booked by this step's events (M15); health follows the margin
     (:func:`~sim.rules.economics.financial_health`); retention is the share
-    of last step's main accounts still main accounts; CLV per account is
-    :func:`~sim.rules.economics.lifetime_value`. ``live`` (this step's active
-    ties, when already found) saves a scan of the tie matrix.
+    of the accounts that bought in the previous window that buy again in this
+    one (:func:`windowed_retention`, window ``market.retention_window``).
+    CLV is not a per-step outcome: the summary computes it from the window
+    means (:func:`window_clv`). ``live`` (this step's active ties, when
+    already found) saves a scan of the tie matrix.
     """
     t, firm, ledger, firms = market.ties, market.policy, market.ledger, market.firms
     n_sup = t.trust.shape[1]
     main = main_supplier(t.wallet, t.active)
-    prev = market.buyers.main_supplier
-    had = np.bincount(prev[prev >= 0], minlength=n_sup)
-    kept = np.bincount(prev[(prev >= 0) & (main == prev)], minlength=n_sup)
-    retention = np.divide(kept, had, out=np.full(n_sup, np.nan), where=had > 0)
+    window = cfg.market.retention_window
+    record_purchases(market, main, market.now, window)
+    retention = windowed_retention(market, market.now, window)
     accounts = np.bincount(main[main >= 0], minlength=n_sup)
     market.buyers.main_supplier = main
 
@@ -204,13 +331,9 @@ def keep_books(market: Market, cfg: Config, live: Columns | None = None) -> Book
     profit = revenue - cost
     margin = np.divide(profit, revenue, out=np.zeros(n_sup), where=revenue > 0)
     health = economics.financial_health(firm.health, margin, cfg.market.health_rate)
-    per_account = np.divide(profit, accounts, out=np.zeros(n_sup), where=accounts > 0)
-    clv = economics.lifetime_value(
-        per_account, np.nan_to_num(retention), cfg.market.discount_rate
-    )
     firms.health = np.asarray(health, dtype=np.float64)
     firms.cash = firms.cash + profit
-    return Books(cost=cost, profit=profit, retention=retention, accounts=accounts, clv=clv,
+    return Books(cost=cost, profit=profit, retention=retention, accounts=accounts,
                  headcount=headcount, active_accounts=n_active, health=health)
 
 
@@ -224,7 +347,7 @@ def opening_books(market: Market) -> Books:
     zero = np.zeros(n_sup)
     main = market.buyers.main_supplier
     return Books(cost=zero, profit=zero, retention=np.full(n_sup, np.nan),
-                 accounts=np.bincount(main[main >= 0], minlength=n_sup), clv=zero,
+                 accounts=np.bincount(main[main >= 0], minlength=n_sup),
                  headcount=market.salesforce.headcount(n_sup),
                  active_accounts=market.ties.active.sum(axis=0), health=market.firms.health)
 
@@ -249,7 +372,6 @@ def measure(market: Market, cfg: Config, books: Books, live: Columns) -> None:
         "cost": books.cost,
         "retention": books.retention,
         "accounts": books.accounts,
-        "clv": books.clv,
         "mean_trust": live.mean(t.trust),
         "mean_satisfaction": over_engaged.mean(t.satisfaction),
         "mean_commitment": live.mean(t.commitment),
@@ -280,6 +402,9 @@ def measure(market: Market, cfg: Config, books: Books, live: Columns) -> None:
         "salespeople": books.headcount,
         "health": books.health,
     }
-    market.firms.metrics = {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
+    market.firms.metrics = {
+        k: np.rint(v).astype(np.int64) if OUTCOME_KIND[k] == "count"
+        else np.asarray(v, dtype=np.float64) for k, v in columns.items()
+    }
     market.outcomes = {"mean_trust": mean_trust(market, live),
                        "loyalty_order": loyalty_order(market, cfg, live)}

@@ -40,21 +40,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from sim import metrics
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 CELL_EXCLUDED = ("seed", "seeds", "experiment")
 STEPS = "steps.parquet"
-#: Columns of ``steps.parquet`` that count things (buyers, ties, people, events): integers.
-COUNTS = ("accounts", "departures", "strategic_partners", "silent_churn", "voiced_churn",
-          "other_churn", "silent_episodes", "voiced_episodes", "active_ties", "salespeople")
+#: Columns of ``steps.parquet`` that count things (buyers, ties, people, events): integers
+#: (declared with each outcome's range in :data:`sim.metrics.OUTCOME_KIND`).
+COUNTS = metrics.COUNTS
 #: Units of the ``steps.parquet`` columns, stored in its schema metadata (``units``).
 UNITS: dict[str, str] = {
     "step": "purchase period", "supplier": "index", "seed": "integer", "run": "run folder",
     "market_share": "share of buyers buying mainly here (0-1)",
     "share_of_wallet": "share of its buyers' purchases (0-1)",
     "profit": "money per step", "revenue": "money per step", "cost": "money per step",
-    "retention": "share of accounts kept per step (0-1)", "accounts": "buyers",
-    "clv": "money (discounted profit per account)",
+    "service_revenue": "money per step",
+    "retention": "share of the previous window's buying accounts that bought again (0-1)",
+    "accounts": "buyers",
     "mean_trust": "0-1", "mean_satisfaction": "0-1", "mean_commitment": "0-1",
     "mean_dependency": "0-1", "mean_knowledge": "0-1", "loyalty_person": "attraction units",
     "loyalty_firm": "attraction units", "person_bound_share": "share (0-1)",
@@ -170,9 +173,10 @@ def write_run(
 def steps_table(steps: pd.DataFrame, run: str, seed: int, params: dict[str, Any]) -> pa.Table:
     """A run's steps as an Arrow table: ``run``, ``seed``, parameters, then the steps' columns.
 
-    Count columns (:data:`COUNTS`) become int64 when every value is a whole
-    number; parameters are typed by :func:`param_type` so that every run of a
-    sweep has the same schema; :data:`UNITS` go into the schema metadata.
+    Count columns (:data:`COUNTS`) are int64 (the model collects them as
+    integers; a float column of whole numbers from elsewhere is converted);
+    parameters are typed by :func:`param_type` so that every run of a sweep
+    has the same schema; :data:`UNITS` go into the schema metadata.
     """
     frame = steps.copy()
     for name in COUNTS:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import Supplier
-from sim.metrics import MARKET_METRICS, SUPPLIER_METRICS
+from sim.metrics import MARKET_METRICS, SUPPLIER_METRICS, window_clv
 
 if TYPE_CHECKING:
     from sim.collect import MarketCollector
@@ -42,7 +42,9 @@ def summarise(model: Run) -> dict[str, Any]:
     suppliers following that strategy in the window, so it reads "per
     supplier"; ``suppliers`` lists each supplier's own averages. Every step
     of the window counts, whether or not it was collected (``collect_every``
-    does not change the summary).
+    does not change the summary). ``clv`` is not a mean over steps: it is the
+    lifetime formula applied to the window means of profit, accounts and
+    retention (:func:`sim.metrics.window_clv`, M14).
     """
     collector, cfg = model.datacollector, model.cfg
     df = supplier_frame(collector)
@@ -58,7 +60,8 @@ def summarise(model: Run) -> dict[str, Any]:
 
     def averages(frame: pd.DataFrame) -> dict[str, float | None]:
         means = frame[outcomes].mean(numeric_only=True)
-        return {k: _clean(means[k]) for k in outcomes}
+        clv = window_clv(means["profit"], means["accounts"], means["retention"], cfg)
+        return {**{k: _clean(means[k]) for k in outcomes}, "clv": _clean(clv)}
 
     strategies = {
         name: {"n_suppliers": int(frame["supplier"].nunique()), **averages(frame)}

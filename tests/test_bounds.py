@@ -5,8 +5,9 @@ Each numeric field of the config declares its bounds next to it
 set to its smallest and to its largest accepted value (the nearest float
 inside an open end), one at a time, in a small market (30 buyers, 6 steps),
 and the run must keep every tie variable finite, write no infinite value
-into its steps table, keep the books (profit, revenue, cost, CLV, buyer
-value) finite, and give a summary that JSON can write without NaN or inf.
+into its steps table, keep the books (profit, revenue, cost, buyer value)
+finite, and give a summary (with its CLV from the window means) that JSON
+can write without NaN or inf.
 
 The size fields (buyers, suppliers, steps, degree, …) are swept over the
 sizes a small run allows; their upper bounds are about memory and time and
@@ -34,7 +35,7 @@ SMALL = {"market.n_buyers": 30, "steps": 6}
 #: the size of the small run, or bounded by it: at most these values here
 SMALL_MAX = {"market.n_buyers": 30, "market.n_suppliers": 12, "steps": 6, "collect_every": 6,
              "network.degree": 10_000, "sales.accounts_per_salesperson": 30}
-BOOKS = ("profit", "revenue", "cost", "clv", "buyer_value", "buyer_cost", "price", "health")
+BOOKS = ("profit", "revenue", "cost", "buyer_value", "buyer_cost", "price", "health")
 
 
 def numeric_fields(node: Any, prefix: str = "") -> list[tuple[str, Interval]]:

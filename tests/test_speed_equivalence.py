@@ -12,7 +12,10 @@ and ``model_vars`` hashes re-recorded once when the DataCollector began to
 collect step 0 (everything else checked identical first); the whole reference
 re-recorded when [fidelity] changed the model itself (dead band, dependency in
 exit hazards, service lines, transaction cost; docs/calibration.md). Since
-then it pins every optimisation and restructuring against that model.
+then it pins every optimisation and restructuring against that model; the
+``frame`` hashes and summaries re-recorded again when retention became a
+measure over a window and CLV an outcome of the summary only (ties,
+capabilities, model variables and random stream checked unchanged first).
 """
 
 from __future__ import annotations

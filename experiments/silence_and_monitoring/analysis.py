@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.report import KEY_OUTCOMES, mean_ci, paired_effect, save_figure
+from sim.report import KEY_OUTCOMES, mean_ci, outcome_kind, paired_effect, save_figure
 
 DECAY = "relationship.decay"
 MONITOR = "strategy.company_wide.monitor_silent_after"
@@ -49,13 +49,14 @@ def analyse(folder: Path, runs: pd.DataFrame) -> str:
     lines = ["| decay ε | monitor silent after | " + " | ".join(measures.values()) + " |",
              "|---" * (2 + len(measures)) + "|"]
     for (decay, monitor), frame in runs.groupby([DECAY, MONITOR]):
-        cells = [mean_ci(frame[m]) for m in measures]
+        cells = [mean_ci(frame[m], kind=outcome_kind(m)) for m in measures]
         lines.append(f"| {decay:g} | {'never' if monitor == 0 else monitor} | " + " | ".join(
             f"{m:.3g} [{lo:.3g}, {hi:.3g}]" for m, lo, hi, _ in cells) + " |")
     for ax, (m, label) in zip(axes.flat, measures.items(), strict=True):
         for decay in decays:
             sub = runs[runs[DECAY] == decay]
-            stats = [(mon, *mean_ci(f[m])[:3]) for mon, f in sub.groupby(MONITOR)]
+            stats = [(mon, *mean_ci(f[m], kind=outcome_kind(m))[:3])
+                     for mon, f in sub.groupby(MONITOR)]
             x, mean, lo, hi = (np.array(v, dtype=float) for v in zip(*stats, strict=True))
             ax.plot(x, mean, "o-", color=colors[decay], label=f"decay {decay:g}")
             ax.fill_between(x, lo, hi, color=colors[decay], alpha=0.2)

@@ -17,6 +17,15 @@ hysteresis window).
 The simulation runs :class:`sim.RelationshipModel` on the model's own
 ``market=wkh`` config, one run per β, and averages ``loyalty_order`` over the
 second half of a run long enough for stationarity (``steps = ⌈horizon/γ⌉``).
+
+The check (:func:`passed`): for ``n = 2`` the up-sweep midpoint must lie
+within 10% of the mean-field midpoint (``relative_error ≤ 0.10``). For
+``n > 2`` searching buyers escape the metastable searching state anywhere
+between the two branches (noise of order √γ carries them over the barrier),
+so the up-sweep midpoint must lie inside the mean-field window ``[β_down,
+β_up]`` (the loyal-branch and the searching-branch midpoints) widened by 10%
+on each side, read as 10% of each end's value: ``[0.9·β_down, 1.1·β_up]``.
+For ``n = 2`` the two midpoints coincide and the window is the same 10% band.
 """
 
 from __future__ import annotations
@@ -207,6 +216,37 @@ def relative_error(measured: float, theory: float) -> float:
     return abs(measured - theory) / theory
 
 
+#: The check's tolerance: ``relative_error ≤ 0.10`` for n = 2, and the mean-field window
+#: widened by 10% of each end's value for n > 2 (:func:`passed`).
+TOLERANCE = 0.10
+
+
+def window(result: dict) -> tuple[float, float]:
+    """The accepted range of ``beta_mid_measured``: ``[(1−tol)·β_down, (1+tol)·β_up]``.
+
+    ``β_up`` is ``beta_mid_meanfield`` (the midpoint from a searching start,
+    the searching branch) and ``β_down`` is ``beta_mid_meanfield_down`` (from a
+    loyal start, the loyal branch; ``n > 2`` only). "Widened by 10% on each
+    side" is read as 10% of each end's value, so for ``n = 2`` (no down-sweep:
+    ``β_down = β_up``) this is ``relative_error ≤ tol``.
+    """
+    up = result["beta_mid_meanfield"]
+    down = result.get("beta_mid_meanfield_down", up)
+    return (1.0 - TOLERANCE) * min(down, up), (1.0 + TOLERANCE) * max(down, up)
+
+
+def passed(result: dict) -> bool:
+    """The WKH check: ``relative_error ≤ 0.10`` for n = 2, the up-sweep inside :func:`window`
+    for n > 2; False when the simulated curve does not cross the midpoint inside the grid."""
+    measured = result["beta_mid_measured"]
+    if not math.isfinite(measured):
+        return False
+    if result["sellers"] == 2:
+        return bool(result["relative_error"] <= TOLERANCE)
+    low, high = window(result)
+    return bool(low <= measured <= high)
+
+
 def run_wkh(case: WKHCase, jobs: int = 1) -> dict:
     """Simulate and compare with mean-field theory; the dict printed by ``sim.validate wkh``.
 
@@ -216,7 +256,9 @@ def run_wkh(case: WKHCase, jobs: int = 1) -> dict:
     for ``n > 2``, the down-sweep ``order_measured_loyal``) and the case. For
     ``n > 2`` also the midpoints of the down-sweeps from a loyal start,
     ``beta_mid_meanfield_down`` and ``beta_mid_measured_down`` (the lower edge
-    of the hysteresis loop), and their ``relative_error_down``.
+    of the hysteresis loop), and their ``relative_error_down``. Last, the
+    check: ``window`` (:func:`window`, the accepted range of
+    ``beta_mid_measured``) and ``passed`` (:func:`passed`).
     """
     n, gamma, profit = case.sellers, case.gamma, case.profit
     beta_c = critical_beta(n, gamma, profit)
@@ -246,4 +288,6 @@ def run_wkh(case: WKHCase, jobs: int = 1) -> dict:
             beta_mid_measured_down=beta_down,
             relative_error_down=relative_error(beta_down, theory["beta_mid_meanfield_down"]),
         )
+    result["window"] = list(window(result))
+    result["passed"] = passed(result)
     return result

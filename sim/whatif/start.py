@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.build import build_market
 from sim.config import DEPARTMENTS, Config
-from sim.market import FirmTable, Market, SalesForce
+from sim.market import NEVER, FirmTable, Market, SalesForce
 from sim.model import RelationshipModel
 from sim.rules import choice, delivery, evaluation, stages
 from sim.salesforce import hire
@@ -232,7 +232,13 @@ def _set_ties(
         t.owner[accounts, j] = staff[rng.integers(staff.size, size=accounts.size)]
     given = named != ""
     t.owner[rows[given], current[given]] = [people[p] for p in named[given]]
-    buyers.main_supplier = current.copy()  # retention in step 1 is measured against the book
+    buyers.main_supplier = current.copy()
+    # retention from step 1 on is measured against the book: each account bought from its
+    # current supplier in month 0, in one spell since its tenure began (metrics.record_purchases)
+    history = market.accounts
+    history.supplier[rows, 0] = current
+    history.last[rows, 0] = 0
+    history.start[rows, 0] = np.maximum(-a["tenure_months"].to_numpy(dtype=np.int64), NEVER)
 
 
 def quotes(market: Market, cfg: Config) -> int:

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 
 from sim import load_results, sweep, tasks
 from sim.results import COUNTS, UNITS, steps_files
@@ -207,3 +207,73 @@ def test_runs_of_a_task_still_queued_in_slurm_are_not_launched_again(tmp_path, m
     todo, busy = tasks.pending(tmp_path, runs)
     assert asked == [["41_0", "41_1", "41_2"]]
     assert busy == runs[2:4] and todo == runs[:2] + runs[4:]
+
+
+@pytest.mark.parametrize("overrides", [
+    ["seed=3", *TINY],
+    ["buyers=adversarial", "market.uncertainty=0.15", "seed=1", "+experiment=buyer_stance",
+     "seeds=2", *TINY],
+    ["design.row=5", "seed=0", "+experiment=sensitivity", "design.samples=2", *TINY],
+    [*SIX, "strategy=company_wide", "seed=2"],
+])
+def test_a_run_config_is_hydras_own_composition(overrides, tmp_path):
+    """RunConfigs composes the groups once and applies the rest: the same config and the same
+    hydra node as Hydra's load_sweep_config of the run's overrides, with the job id and
+    output folder that the task used to set afterwards."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from sim import experiments
+    from sim.api import CONFIG_DIR
+    from sim.config import register_configs
+
+    register_configs()
+    sweep.register_resolvers()
+    experiments.register()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration(
+            "config", [f"hydra.sweep.dir={tmp_path}", "hydra.mode=MULTIRUN"], RunMode.MULTIRUN)
+        name = run_name(overrides)
+        expected = loader.load_sweep_config(
+            master, [*overrides, f"hydra.sweep.subdir={name}", "hydra.output_subdir=null"])
+        with open_dict(expected):
+            expected.hydra.job.id = name
+            expected.hydra.runtime.output_dir = str(tmp_path / name)
+        configs = tasks.RunConfigs(loader, master)
+        configs(["seed=99", *overrides[1:]], "other")  # a run before it, sharing the groups
+        got = configs(overrides, name)
+    assert OmegaConf.to_container(expected) == OmegaConf.to_container(got)
+    assert OmegaConf.to_yaml({k: v for k, v in expected.items() if k != "hydra"},
+                             resolve=True) == \
+        OmegaConf.to_yaml({k: v for k, v in got.items() if k != "hydra"}, resolve=True)
+
+
+def test_a_run_of_a_sweep_records_the_sweeps_command_line(batched):
+    """Each run's manifest: argv is the launching command (the workers' own is worker_argv
+    where it differs, as on SLURM or Ray)."""
+    folder = batched[4]
+    for path in folder.glob("*/manifest.json"):
+        argv = json.loads(path.read_text())["argv"]
+        assert argv[0].endswith(os.path.join("sim", "__main__.py"))
+        assert argv[1:] == ["-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
+                            "hydra.sweeper.runs_per_task=4", "hydra/launcher=joblib",
+                            "hydra.launcher.n_jobs=2"]
+
+
+def test_the_manifest_labels_the_sweeps_command_and_the_workers():
+    from datetime import UTC, datetime
+
+    from sim.results import SWEEP_ARGV, manifest
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    assert manifest(0, when, when)["argv"] == sys.argv and \
+        "worker_argv" not in manifest(0, when, when)
+    token = SWEEP_ARGV.set(["sim/__main__.py", "-m", "seed=range(0,10)"])
+    try:
+        meta = manifest(0, when, when)
+    finally:
+        SWEEP_ARGV.reset(token)
+    assert meta["argv"] == ["sim/__main__.py", "-m", "seed=range(0,10)"]
+    assert meta["worker_argv"] == sys.argv

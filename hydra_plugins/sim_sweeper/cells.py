@@ -74,7 +74,7 @@ class CellsSweeper(BasicSweeper):
         """As the basic sweeper, but each launched job runs a task (:class:`sim.tasks.RunBatch`)."""
         self.config = config
         self.hydra_context = hydra_context
-        batch = tasks.RunBatch(task_function, config, hydra_context)
+        batch = tasks.RunBatch(task_function, config, hydra_context, argv=list(sys.argv))
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=batch, config=config)
 

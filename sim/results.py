@@ -71,6 +71,9 @@ UNITS: dict[str, str] = {
 #: The command line of the sweep whose run this process (or thread) is running: set by the
 #: task that runs it (:class:`sim.tasks.RunBatch`), which may be a worker on another host.
 SWEEP_ARGV: ContextVar[list[str] | None] = ContextVar("sweep_argv", default=None)
+#: This process's command line as typed, kept by :func:`sim.__main__.cli` before it spells
+#: the ``sweep.*`` options as the sweeper's own keys for Hydra (empty: ``sys.argv``).
+TYPED_ARGV: list[str] = []
 PACKAGES = ("mesa", "numpy", "networkx", "hydra-core", "omegaconf", "pandas", "pyarrow", "scipy")
 
 
@@ -143,9 +146,9 @@ def manifest(seed: int, started: datetime, finished: datetime, **extra: Any) -> 
     joblib, Dask or Ray worker, a SLURM job) also records that process's command line as
     ``worker_argv``.
     """
-    sweep = SWEEP_ARGV.get()
-    argv = {"argv": sys.argv} if sweep is None or sweep == sys.argv else \
-        {"argv": sweep, "worker_argv": sys.argv}
+    own, sweep = command_line(), SWEEP_ARGV.get()
+    argv = {"argv": own} if sweep is None or sweep == own else \
+        {"argv": sweep, "worker_argv": own}
     return {
         "seed": seed,
         "started": started.isoformat(),
@@ -157,6 +160,11 @@ def manifest(seed: int, started: datetime, finished: datetime, **extra: Any) -> 
         "complete": True,
         **extra,
     }
+
+
+def command_line() -> list[str]:
+    """This process's command line as typed (:data:`TYPED_ARGV`, else ``sys.argv``)."""
+    return list(TYPED_ARGV or sys.argv)
 
 
 def now() -> datetime:

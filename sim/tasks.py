@@ -1,6 +1,6 @@
 """Tasks of a sweep: K runs per launched job, short run names, what is already done or queued.
 
-A sweep of N runs is launched as ``ceil(N / K)`` tasks (``hydra.sweeper.runs_per_task=K``),
+A sweep of N runs is launched as ``ceil(N / K)`` tasks (``sweep.runs_per_task=K``),
 each one job of whatever launcher (joblib, submitit, the distributed launcher): the job
 imports the project once and runs its K runs one after the other. A task is a folder
 ``<sweep>/.tasks/<attempt>-<index>/`` holding ``runs.json`` (its runs' names and
@@ -86,9 +86,16 @@ def pending(folder: Path, runs: Sequence[Run]) -> tuple[list[Run], list[Run]]:
 def batches(runs: Sequence[Run], runs_per_task: int) -> list[list[Run]]:
     """Consecutive groups of ``runs_per_task`` runs (the last one may be shorter)."""
     if runs_per_task < 1:
-        raise ValueError(f"hydra.sweeper.runs_per_task={runs_per_task} is not allowed: "
+        raise ValueError(f"sweep.runs_per_task={runs_per_task} is not allowed: "
                          "expected an integer >= 1")
     return [list(runs[i:i + runs_per_task]) for i in range(0, len(runs), runs_per_task)]
+
+
+def launches(tasks: Sequence[str], max_array: int) -> list[list[str]]:
+    """Consecutive groups of at most ``max_array`` tasks: one launch (one SLURM array) each."""
+    if max_array < 1:
+        raise ValueError(f"sweep.max_array={max_array} is not allowed: expected an integer >= 1")
+    return [list(tasks[i:i + max_array]) for i in range(0, len(tasks), max_array)]
 
 
 def write_tasks(folder: Path, attempt: int, groups: Sequence[Sequence[Run]]) -> list[str]:

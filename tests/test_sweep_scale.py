@@ -48,14 +48,14 @@ def tasks_of(folder: Path, attempt: int) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def batched(tmp_path_factory) -> dict[int, Path]:
-    """The same 6-run sweep with one run per task and with four runs per task."""
+    """The same 6-run sweep with one run per task and with four runs per task (the sweeper's
+    own key, and the top-level key of the command line)."""
     root = tmp_path_factory.mktemp("batched")
     folders = {}
-    for k in (1, 4):
+    for k, key in ((1, "hydra.sweeper.runs_per_task"), (4, "sweep.runs_per_task")):
         folder = root / f"k{k}"
-        proc = sim("-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
-                   f"hydra.sweeper.runs_per_task={k}", "hydra/launcher=joblib",
-                   "hydra.launcher.n_jobs=2", cwd=root)
+        proc = sim("-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}", f"{key}={k}",
+                   "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", cwd=root)
         assert proc.returncode == 0, proc.stderr
         folders[k] = folder
     return folders
@@ -258,7 +258,7 @@ def test_a_run_of_a_sweep_records_the_sweeps_command_line(batched):
         argv = json.loads(path.read_text())["argv"]
         assert argv[0].endswith(os.path.join("sim", "__main__.py"))
         assert argv[1:] == ["-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
-                            "hydra.sweeper.runs_per_task=4", "hydra/launcher=joblib",
+                            "sweep.runs_per_task=4", "hydra/launcher=joblib",
                             "hydra.launcher.n_jobs=2"]
 
 
@@ -277,3 +277,24 @@ def test_the_manifest_labels_the_sweeps_command_and_the_workers():
         SWEEP_ARGV.reset(token)
     assert meta["argv"] == ["sim/__main__.py", "-m", "seed=range(0,10)"]
     assert meta["worker_argv"] == sys.argv
+
+
+def test_sweep_options_are_top_level_keys_of_the_command_line():
+    from sim.__main__ import sweep_options
+
+    assert sweep_options(["-m", "seed=range(0,9)", "sweep.runs_per_task=10",
+                          "sweep.max_array=500", "steps=5"]) == \
+        ["-m", "seed=range(0,9)", "hydra.sweeper.runs_per_task=10",
+         "hydra.sweeper.max_array=500", "steps=5"]
+
+
+def test_max_array_caps_the_tasks_of_each_launch(tmp_path, monkeypatch):
+    assert tasks.launches([f"t{k}" for k in range(5)], 2) == [["t0", "t1"], ["t2", "t3"], ["t4"]]
+    with pytest.raises(ValueError, match=r"max_array=0 .*expected an integer >= 1"):
+        tasks.launches(["t0"], 0)
+    assert sweep_in_process(tmp_path, monkeypatch, ["seed=range(0,5)", *TINY,
+                                                    "hydra.sweeper.max_array=2"]) == 0
+    (folder,) = [p.parent for p in tmp_path.glob("results/sweeps/*/sweep.json")]
+    info = json.loads((folder / "sweep.json").read_text())
+    assert info["status"] == "complete" and info["complete"] == 5
+    assert len(list((folder / TASKS).glob("001-*"))) == 5  # five tasks, in three launches

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -60,18 +61,21 @@ def main(dcfg: DictConfig) -> None:
         _record_failure(out, err)  # a sweep checked every cell first; this is one design row
         return
     try:
-        started = now()
+        started, cpu = now(), time.thread_time()
         model = RelationshipModel(cfg)
         model.run_for(cfg.steps)
         summary = model.summary()
+        steps = model.supplier_frame()
+        cpu = time.thread_time() - cpu  # this thread's CPU simulating (sweep efficiency)
         write_run(
             out,
             OmegaConf.to_yaml(dcfg, resolve=True),
-            model.supplier_frame(),
+            steps,
             summary,
             manifest(cfg.seed, started, now(), engine=cfg.engine, strategy=cfg.strategy.name,
                      overrides=list(hc.overrides.task),
-                     experiment=hc.runtime.choices.get("experiment")),
+                     experiment=hc.runtime.choices.get("experiment"),
+                     cpu_seconds=round(cpu, 3)),
         )
     except (OSError, MemoryError) as err:
         if in_sweep:

@@ -244,6 +244,7 @@ class RunBatch:
         loader = self.hydra_context.config_loader
         assert isinstance(loader, ConfigLoaderImpl)
         configs = RunConfigs(loader, self.config)
+        configs.bases[()] = _job_config(cfg)  # the task's own composition: no group chosen
         token = SWEEP_ARGV.set(self.argv or None)
         try:
             return {run["name"]: self._run(configs, run["name"], run["overrides"])
@@ -293,6 +294,19 @@ class RunBatch:
             return ret
         finally:
             hydra_config.cfg = previous
+
+
+def _job_config(task_cfg: DictConfig) -> DictConfig:
+    """The full config of the running Hydra job: its task config and ``HydraConfig``'s node.
+
+    A task's job is composed from the launching config's Hydra overrides and its own
+    (``hydra.sweep.subdir``, ``hydra.output_subdir=null``), as :class:`RunConfigs` composes
+    a run that chooses no config group: one composition (about 0.2 s) less per task.
+    """
+    full = copy.deepcopy(task_cfg)
+    with read_write(full), open_dict(full):
+        full.hydra = copy.deepcopy(HydraConfig.get())
+    return full
 
 
 def _scheduler_job() -> dict[str, Any]:

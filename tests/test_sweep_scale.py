@@ -222,6 +222,7 @@ def test_a_run_config_is_hydras_own_composition(overrides, tmp_path):
     output folder that the task used to set afterwards."""
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
     from sim import experiments
@@ -244,7 +245,20 @@ def test_a_run_config_is_hydras_own_composition(overrides, tmp_path):
         configs = tasks.RunConfigs(loader, master)
         configs(["seed=99", *overrides[1:]], "other")  # a run before it, sharing the groups
         got = configs(overrides, name)
-    assert OmegaConf.to_container(expected) == OmegaConf.to_container(got)
+        # in a task, the task's own composition (no group chosen) is reused
+        task = loader.load_sweep_config(master, ["hydra.sweep.subdir=.tasks/001-000000",
+                                                 "hydra.output_subdir=null"])
+        previous = HydraConfig.instance().cfg
+        HydraConfig.instance().set_config(task)
+        try:
+            task_cfg = OmegaConf.masked_copy(task, [k for k in task if k != "hydra"])
+            in_task = tasks.RunConfigs(loader, master)
+            in_task.bases[()] = tasks._job_config(task_cfg)
+            seeded = in_task(overrides, name)
+        finally:
+            HydraConfig.instance().cfg = previous
+    assert OmegaConf.to_container(expected) == OmegaConf.to_container(got) == \
+        OmegaConf.to_container(seeded)
     assert OmegaConf.to_yaml({k: v for k, v in expected.items() if k != "hydra"},
                              resolve=True) == \
         OmegaConf.to_yaml({k: v for k, v in got.items() if k != "hydra"}, resolve=True)

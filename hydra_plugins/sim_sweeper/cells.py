@@ -185,6 +185,9 @@ def _launch_submitit(launcher: Any, folder: Path, chunk: list[str],
 
 #: Seconds a SLURM job may be unknown to ``squeue`` without a result before it counts as lost.
 GONE_AFTER = 30.0
+#: Seconds between two ``squeue`` calls while waiting (each costs the launcher and slurmctld
+#: some CPU; results are checked every second, by their files).
+SQUEUE_EVERY = 10.0
 
 
 def _wait(jobs: list[Any], slurm: bool) -> list[JobReturn | BaseException]:
@@ -196,9 +199,12 @@ def _wait(jobs: list[Any], slurm: bool) -> list[JobReturn | BaseException]:
     """
     results: dict[int, JobReturn | BaseException] = {}
     gone: dict[int, float] = {}
+    asked, active = -SQUEUE_EVERY, set()
     while len(results) < len(jobs):
         waiting = [k for k in range(len(jobs)) if k not in results]
-        active = tasks.slurm_active([jobs[k].job_id for k in waiting]) if slurm else set()
+        if slurm and time.monotonic() - asked >= SQUEUE_EVERY:
+            asked = time.monotonic()
+            active = tasks.slurm_active([jobs[k].job_id for k in waiting])
         for k in waiting:
             job = jobs[k]
             if job.done():

@@ -7,24 +7,33 @@ peak memory at 10,000 runs. A table per part; JSON in benchmarks/results/scale_*
     .venv/bin/python -m benchmarks.bench_scale report [--runs 10000]
 
 *Efficiency* is the share of the sweep's CPU time spent simulating: the CPU time of the
-runs alone (build, step, summarise; measured in this process on a few seeds, times the
-number of runs) over the CPU time of every process of the sweep (launcher, workers,
-scheduler daemons it started; on SLURM ``sacct``'s TotalCPU of its jobs plus the
-launcher). ``slurm`` needs the cluster of tests/cluster/slurm_up.sh.
+runs' simulation (build, step, summarise), as each run measured it in the thread that ran
+it (``cpu_seconds`` of its manifest), over the CPU time of every process of the sweep:
+the launcher and everything it started (workers, Dask's scheduler and nannies, Ray's
+daemons and workers), counted by a cgroup of its own (root; every process started in it,
+reaped or not) and, for ``slurm``, the SLURM daemons (slurmctld, slurmd and the job steps
+it starts, slurmdbd, MariaDB, munged) moved into a second cgroup for the sweep. Without
+cgroups the total is the launcher's reaped children only (plus ``sacct``'s TotalCPU on
+SLURM) and is marked a lower bound. The table also shows the efficiency against the CPU
+of a run simulated alone in this process (times the number of runs). ``slurm`` needs the
+cluster of tests/cluster/slurm_up.sh.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import ROOT, one_core, table, write
 
@@ -59,12 +68,20 @@ def run_cpu(seeds: int = 3) -> float:
 
 
 def slurm_cpu(folder: Path) -> float:
-    """TotalCPU (seconds) of the SLURM jobs of a sweep folder's tasks, from sacct."""
+    """TotalCPU (seconds) of the SLURM jobs of a sweep folder's tasks, from sacct, once
+    slurmdbd has recorded every one of them (it does so a few seconds after they end)."""
     ids = {json.loads(p.read_text())["job_id"].split("_")[0]
            for p in folder.glob(".tasks/*/job.json")}
-    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "TotalCPU", "-j", ",".join(ids)],
-                         capture_output=True, text=True, check=True).stdout
-    return sum(_seconds(line) for line in out.split())
+    tasks = len(list(folder.glob(".tasks/*/job.json")))
+    total = 0.0
+    for _ in range(60):
+        out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "TotalCPU", "-j", ",".join(ids)],
+                             capture_output=True, text=True, check=True).stdout.split()
+        total = sum(_seconds(line) for line in out)
+        if len(out) >= tasks and all(_seconds(line) > 0 for line in out):
+            break
+        time.sleep(1.0)
+    return total
 
 
 def _seconds(text: str) -> float:
@@ -76,37 +93,146 @@ def _seconds(text: str) -> float:
     return (int(days) if days else 0) * 86400 + parts[0] * 3600 + parts[1] * 60 + parts[2]
 
 
-def sweep(launcher: str, runs: int, per_task: int, folder: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one sweep."""
+class CpuGroup:
+    """A cgroup that counts the CPU time of every process in it and of all they start,
+    whether or not anyone waits for them (daemons included): cgroup v1's ``cpuacct``
+    controller, or a cgroup v2 hierarchy's ``cpu.stat``. Root only."""
+
+    V1 = Path("/sys/fs/cgroup/cpuacct")
+    V2 = Path("/sys/fs/cgroup")
+
+    def __init__(self, name: str) -> None:
+        v1 = self.V1 / "cpuacct.usage"
+        root = self.V1 if v1.is_file() else self.V2
+        self.v1 = root == self.V1
+        self.path = root / name
+        self.path.mkdir(exist_ok=True)
+        self.root = root
+
+    @classmethod
+    def available(cls) -> bool:
+        """True if this process may make cgroups that count CPU time."""
+        if os.geteuid() != 0:
+            return False
+        return (cls.V1 / "cpuacct.usage").is_file() or (cls.V2 / "cgroup.controllers").is_file()
+
+    def add(self, pid: int) -> None:
+        """Move a process (and so its future children) into the group."""
+        (self.path / "cgroup.procs").write_text(f"{pid}\n")
+
+    def pids(self) -> list[int]:
+        return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+
+    def seconds(self) -> float:
+        """CPU seconds of the processes in the group since it was made."""
+        if self.v1:
+            return int((self.path / "cpuacct.usage").read_text()) / 1e9
+        stat = dict(line.split() for line in (self.path / "cpu.stat").read_text().splitlines())
+        return int(stat["usage_usec"]) / 1e6
+
+    def remove(self, back: dict[int, Path] | None = None) -> None:
+        """Move the processes left in the group back (``back``: pid → its former cgroup,
+        else the root), then delete the group."""
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                ((back or {}).get(pid, self.root) / "cgroup.procs").write_text(f"{pid}\n")
+        for _ in range(50):  # a process killed just now may take a moment to leave
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+        print(f"warning: cgroup {self.path} not removed", file=sys.stderr)
+
+
+#: SLURM's daemons on the single-node cluster, and what they need (accounting and auth).
+SLURM_DAEMONS = ("slurmctld", "slurmd", "slurmstepd", "slurmdbd", "mariadbd", "munged")
+
+
+def _pids(name: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _cgroup_of(pid: int, root: Path) -> Path:
+    """The cgroup of ``pid`` in the hierarchy of ``root`` (v1 cpuacct, or v2)."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if ("cpuacct" in controllers.split(",")) == (root.name == "cpuacct"):
+            return root / path.lstrip("/")
+    return root
+
+
+def sweep(launcher: str, runs: int, per_task: int, folder: Path) -> dict[str, Any]:
+    """Wall and CPU seconds of one sweep, its processes' CPU and its runs' simulating CPU."""
     cmd = [sys.executable, "-m", "sim", "-m", f"seed=range(0,{runs})", *DEFAULT,
-           *LAUNCHERS[launcher], f"hydra.sweeper.runs_per_task={per_task}",
+           *LAUNCHERS[launcher], f"sweep.runs_per_task={per_task}",
            f"hydra.sweep.dir={folder}", "hydra/job_logging=none", "hydra/hydra_logging=none"]
+    tag = f"sim-bench-{os.getpid()}-{launcher}"
+    group = CpuGroup(tag) if CpuGroup.available() else None
+    daemons, back = None, {}
+    if group is not None and launcher == "slurm":
+        daemons = CpuGroup(f"{tag}-daemons")
+        for pid in [p for name in SLURM_DAEMONS for p in _pids(name)]:
+            back[pid] = _cgroup_of(pid, daemons.root)
+            daemons.add(pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
     tic = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-    wall = time.perf_counter() - tic
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if launcher == "slurm":
-        cpu += slurm_cpu(folder)
-    return wall, cpu
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                              preexec_fn=None if group is None else lambda: group.add(os.getpid()))
+        wall = time.perf_counter() - tic
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode:
+            print(f"{launcher}: exit {proc.returncode}\n{proc.stderr[-3000:]}", file=sys.stderr)
+        row: dict[str, Any] = {"exit": proc.returncode, "wall s": wall,
+                               "load": [load, os.getloadavg()[0]]}
+        reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if group is not None:
+            time.sleep(1.0)  # daemons still exiting (Ray's) add their last CPU
+            row["sweep processes CPU s"] = group.seconds()
+            row["CPU s"] = row["sweep processes CPU s"]
+        else:
+            row["CPU s"] = reaped
+            row["lower bound"] = True  # processes not reaped by the launcher are not counted
+        if launcher == "slurm":
+            row["sacct TotalCPU s"] = slurm_cpu(folder)
+            if daemons is not None:
+                row["SLURM daemons and jobs CPU s"] = daemons.seconds()
+                row["CPU s"] += row["SLURM daemons and jobs CPU s"]
+            else:
+                row["CPU s"] += row["sacct TotalCPU s"]
+    finally:
+        if daemons is not None:
+            daemons.remove(back)
+        if group is not None:
+            for pid in group.pids():  # what the sweep left running (none, normally)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.5)
+            group.remove()
+    row["simulating CPU s"] = sum(json.loads(p.read_text())["cpu_seconds"]
+                                  for p in folder.glob("*/manifest.json"))
+    row["complete"] = len(list(folder.glob("*/manifest.json")))
+    return row
 
 
 def efficiency(args: argparse.Namespace) -> None:
-    per_run = run_cpu()
+    alone = run_cpu()
     rows = []
     with tempfile.TemporaryDirectory(dir=ROOT / "results") as tmp:
         for launcher in args.launchers.split(","):
-            wall, cpu = sweep(launcher, args.runs, args.runs_per_task, Path(tmp) / launcher)
+            row = sweep(launcher, args.runs, args.runs_per_task, Path(tmp) / launcher)
             rows.append({"launcher": launcher, "runs": args.runs,
-                         "runs_per_task": args.runs_per_task, "wall s": wall, "CPU s": cpu,
-                         "simulating CPU s": per_run * args.runs,
-                         "efficiency": per_run * args.runs / cpu})
+                         "runs_per_task": args.runs_per_task, **row,
+                         "efficiency": row["simulating CPU s"] / row["CPU s"],
+                         "efficiency vs alone": alone * args.runs / row["CPU s"]})
             print(rows[-1], flush=True)
-            write("scale_efficiency", {"cpu_s_per_run": per_run, "rows": rows, "target": 0.8})
+            write("scale_efficiency", {"cpu_s_per_run_alone": alone, "rows": rows,
+                                       "target": 0.8})
     print(table(rows, f"Sweep efficiency: {args.runs} runs at 1,000 buyers x 150 steps, "
-                      f"{per_run:.2f} CPU s per run simulated alone"))
-    write("scale_efficiency", {"cpu_s_per_run": per_run, "rows": rows, "target": 0.8})
+                      f"{alone:.2f} CPU s per run simulated alone"))
 
 
 def synthetic_runs(folder: Path, runs: int, steps: int = 150) -> None:

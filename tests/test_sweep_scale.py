@@ -312,3 +312,58 @@ def test_max_array_caps_the_tasks_of_each_launch(tmp_path, monkeypatch):
     info = json.loads((folder / "sweep.json").read_text())
     assert info["status"] == "complete" and info["complete"] == 5
     assert len(list((folder / TASKS).glob("001-*"))) == 5  # five tasks, in three launches
+
+
+@pytest.fixture(scope="module")
+def stance(tmp_path_factory) -> Path:
+    """A tiny buyer_stance sweep: two stances × three uncertainties, one seed."""
+    root = tmp_path_factory.mktemp("stance")
+    proc = sim("-m", "+experiment=buyer_stance", "seeds=1", *TINY,
+               f"hydra.sweep.dir={root / 'sweep'}", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root / "sweep"
+
+
+def test_buyer_stance_reads_one_run_at_a_time_and_gives_the_in_memory_table(stance,
+                                                                            monkeypatch):
+    import sim.report
+    from sim import experiments, load_steps
+
+    per_run = experiments.analysis("buyer_stance").__globals__["per_run"]
+    runs = load_results(stance)
+    reads: list[int] = []
+    read_parquet = sim.report.read_parquet
+
+    def counting(path, columns=None):
+        frame = read_parquet(path, columns)
+        reads.append(len(frame))
+        return frame
+
+    monkeypatch.setattr(sim.report, "read_parquet", counting)
+    got = per_run(stance, runs, 60)
+    assert len(reads) == 6 and max(reads) == (12 + 1) * 4  # one run's rows per read
+    steps = load_steps(stance).merge(runs[["run", "buyers", "market.uncertainty"]]
+                                     .drop_duplicates("run"), on="run")
+    steps["volume"] = steps["revenue"] / steps["unit_price"]
+    early = steps[steps["step"] <= 10].groupby("run")[["revenue", "volume"]].sum()
+    expected = pd.DataFrame({
+        "run": early.index,
+        "early_price": (early["revenue"] / early["volume"]).to_numpy(),
+        "value_per_buyer": (steps.groupby("run")["buyer_value"].sum() / 60).to_numpy()})
+    pd.testing.assert_frame_equal(got[["run", "early_price", "value_per_buyer"]], expected)
+    assert set(zip(got["buyers"], got["market.uncertainty"], strict=True)) == {
+        (b, u) for b in ("adversarial", "partnership") for u in (0.0, 0.15, 0.3)}
+
+
+def test_an_unreadable_steps_file_is_left_out_of_a_streamed_analysis(stance, tmp_path):
+    from sim.report import run_steps
+    from sim.results import ResultsWarning
+
+    folder = tmp_path / "sweep"
+    subprocess.run(["cp", "-a", str(stance), str(folder)], check=True)
+    runs = load_results(folder)
+    broken = sorted(runs["run"].unique())[2]
+    (folder / broken / "steps.parquet").write_bytes(b"not parquet")
+    with pytest.warns(ResultsWarning, match=f"run skipped in the test.*{broken}"):
+        names = [run for run, _ in run_steps(folder, runs, ["step"], "the test")]
+    assert names == [r for r in sorted(runs["run"].unique()) if r != broken]

@@ -4,7 +4,7 @@ peak memory at 10,000 runs. A table per part; JSON in benchmarks/results/scale_*
     .venv/bin/python -m benchmarks.bench_scale efficiency [--runs 200] [--runs-per-task 10]
         [--launchers joblib,dask,ray,slurm]
     .venv/bin/python -m benchmarks.bench_scale poll [--runs 10000]
-    .venv/bin/python -m benchmarks.bench_scale report [--runs 10000]
+    .venv/bin/python -m benchmarks.bench_scale report [--runs 10000] [--experiment buyer_stance]
 
 *Efficiency* is the share of the sweep's CPU time spent simulating: the CPU time of the
 runs' simulation (build, step, summarise), as each run measured it in the thread that ran
@@ -235,25 +235,45 @@ def efficiency(args: argparse.Namespace) -> None:
                       f"{alone:.2f} CPU s per run simulated alone"))
 
 
-def synthetic_runs(folder: Path, runs: int, steps: int = 150) -> None:
+#: The cells of ``--experiment buyer_stance`` (its experiment.yaml), seeds after them.
+STANCE_CELLS = [(b, u) for b in ("adversarial", "partnership") for u in (0.0, 0.15, 0.3)]
+
+
+def synthetic_runs(folder: Path, runs: int, steps: int = 150,
+                   experiment: str | None = None) -> None:
     """``runs`` complete run folders: one real run at 1,000 buyers x ``steps`` steps, its
     files copied (byte for byte: the same rows and sizes as a real sweep) with a manifest
-    of its own seed per folder. Minutes instead of hours of simulation."""
+    of its own per folder. Minutes instead of hours of simulation.
+
+    ``experiment=None``: a sweep over seeds. ``"buyer_stance"``: that experiment's six
+    cells (stance x uncertainty) in the manifests, ``runs / 6`` seeds each, and its name in
+    ``sweep.json``, so that the report adds its analysis (every run's steps once more).
+    """
     from sim import RelationshipModel, make_config
     from sim.results import manifest, now, write_json, write_run
+    from sim.tasks import run_name
+
+    def overrides(k: int) -> list[str]:
+        if experiment is None:
+            return [f"seed={k}"]
+        stance, uncertainty = STANCE_CELLS[k % len(STANCE_CELLS)]
+        return [f"buyers={stance}", f"market.uncertainty={uncertainty}",
+                f"seed={k // len(STANCE_CELLS)}", f"+experiment={experiment}"]
 
     cfg = make_config(["market.n_buyers=1000", f"steps={steps}"])
     model = RelationshipModel(cfg)
     model.run_for(steps)
-    first = folder / f"{0:010d}"
-    write_run(first, "seed: 0\n", model.supplier_frame(), model.summary(),
-              manifest(0, now(), now(), overrides=["seed=0"]))
-    for seed in range(1, runs):
-        run = folder / f"{seed:010d}"
+    first = folder / run_name(overrides(0))
+    write_run(first, "market:\n  n_buyers: 1000\nseed: 0\n", model.supplier_frame(),
+              model.summary(), manifest(0, now(), now(), overrides=overrides(0)))
+    for k in range(1, runs):
+        run = folder / run_name(overrides(k))
         run.mkdir()
         for name in ("config.yaml", "steps.parquet", "summary.json"):
             shutil.copyfile(first / name, run / name)
-        write_json(run / "manifest.json", manifest(seed, now(), now(), overrides=[f"seed={seed}"]))
+        write_json(run / "manifest.json", manifest(k, now(), now(), overrides=overrides(k)))
+    if experiment is not None:
+        write_json(folder / "sweep.json", {"experiment": experiment, "total": runs})
 
 
 def poll(args: argparse.Namespace) -> None:
@@ -293,23 +313,30 @@ def report(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(dir=ROOT / "results") as tmp:
         folder = Path(tmp)
         tic = time.perf_counter()
-        synthetic_runs(folder, args.runs)
+        synthetic_runs(folder, args.runs, experiment=args.experiment)
         made = time.perf_counter() - tic
         tic = time.perf_counter()
+        # the peak of the report's own process (VmHWM): ru_maxrss would start from this
+        # process's resident memory at the fork
         proc = subprocess.run(
-            [sys.executable, "-c", "import resource, sys; from sim.report import main; "
-             "code = main([sys.argv[1]]); "
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
-             "sys.exit(code)", str(folder)],
+            [sys.executable, "-c", "import re, sys, time; from sim.report import main; "
+             "tic = time.process_time(); code = main([sys.argv[1]]); "
+             "print(time.process_time() - tic, file=sys.stderr); "
+             "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1], "
+             "file=sys.stderr); sys.exit(code)", str(folder)],
             cwd=ROOT, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - tic
-        peak_gb = int(proc.stderr.strip().splitlines()[-1]) / 1024**2
+        cpu, peak = proc.stderr.strip().splitlines()[-2:]
+        peak_gb = int(peak) / 1024**2
         size_gb = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1024**3
-    rows = [{"runs": args.runs, "steps": 150, "suppliers": 4, "data GB": size_gb,
-             "report s": wall, "peak RSS GB": peak_gb}]
+    rows = [{"runs": args.runs, "experiment": args.experiment or "-", "steps": 150,
+             "suppliers": 4, "data GB": size_gb, "report s": wall, "report CPU s": float(cpu),
+             "peak RSS GB": peak_gb, "load": os.getloadavg()[0]}]
     print(table(rows, f"python -m sim.report on {args.runs:,} runs (synthesised in {made:.0f} s)"))
-    write("scale_report", {"runs": args.runs, "report_s": wall, "peak_rss_gb": peak_gb,
-                           "data_gb": size_gb, "limit_gb": 2.0})
+    write(f"scale_report{'_' + args.experiment if args.experiment else ''}",
+          {"runs": args.runs, "experiment": args.experiment, "report_s": wall,
+           "report_cpu_s": float(cpu), "peak_rss_gb": peak_gb, "data_gb": size_gb,
+           "limit_gb": 2.0})
 
 
 def main() -> None:
@@ -319,6 +346,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--runs-per-task", type=int, default=10)
     parser.add_argument("--launchers", default="joblib,dask,ray,slurm")
+    parser.add_argument("--experiment", choices=("buyer_stance",),
+                        help="report: runs laid out as this experiment's cells, its analysis too")
     args = parser.parse_args()
     args.runs = args.runs or (200 if args.part == "efficiency" else 10_000)
     (ROOT / "results").mkdir(exist_ok=True)

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -291,22 +292,27 @@ def poll(args: argparse.Namespace) -> None:
         fresh = Progress.__new__(Progress)
         fresh.folder, fresh.started, fresh.names, fresh.done = folder, time.time(), names, set()
         first = _timed(fresh._done)   # every run checked once
-        later = _timed(fresh._done)   # only the runs not done yet
+        later = [_timed(fresh._done) for _ in range(5)]  # only the runs not done yet
         unwatched = Progress.__new__(Progress)
         unwatched.folder, unwatched.started, unwatched.names = folder, time.time(), None
         scan = _timed(unwatched._done)  # no plan: every folder listed and checked
-    rows = [{"poll": "first (all runs checked)", "seconds": first},
-            {"poll": "later (runs not done only)", "seconds": later},
-            {"poll": "without the sweeper's plan (scan)", "seconds": scan}]
-    print(table(rows, f"Progress poll at {args.runs:,} runs, half complete"))
-    write("scale_poll", {"runs": args.runs, "first_s": first, "later_s": later,
-                         "scan_s": scan, "interval_s": max(1.0, 50 * later)})
+    later_s, later_cpu = sorted(w for w, _ in later)[2], sorted(c for _, c in later)[2]
+    rows = [{"poll": "first (all runs checked)", "wall s": first[0], "CPU s": first[1]},
+            {"poll": "later (runs not done only), median of 5", "wall s": later_s,
+             "CPU s": later_cpu},
+            {"poll": "without the sweeper's plan (scan)", "wall s": scan[0], "CPU s": scan[1]}]
+    print(table(rows, f"Progress poll at {args.runs:,} runs, half complete "
+                      f"(load average {os.getloadavg()[0]:.1f})"))
+    write("scale_poll", {"runs": args.runs, "first_s": first[0], "first_cpu_s": first[1],
+                         "later_s": later_s, "later_cpu_s": later_cpu, "scan_s": scan[0],
+                         "scan_cpu_s": scan[1], "interval_s": max(1.0, 50 * later_s)})
 
 
-def _timed(fn) -> float:
-    tic = time.perf_counter()
+def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds of ``fn()``."""
+    tic, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - tic
+    return time.perf_counter() - tic, time.process_time() - cpu
 
 
 def report(args: argparse.Namespace) -> None:

@@ -367,3 +367,14 @@ def test_an_unreadable_steps_file_is_left_out_of_a_streamed_analysis(stance, tmp
     with pytest.warns(ResultsWarning, match=f"run skipped in the test.*{broken}"):
         names = [run for run, _ in run_steps(folder, runs, ["step"], "the test")]
     assert names == [r for r in sorted(runs["run"].unique()) if r != broken]
+
+
+def test_the_local_dask_clusters_settings_are_dasks_own_keys():
+    """A misspelt key would be ignored silently, and the dashboard's checks would run."""
+    import dask
+    import distributed  # noqa: F401  (loads distributed's defaults into dask.config)
+
+    from hydra_plugins.sim_launcher.distributed import LOCAL_DASK_CONFIG
+
+    for key, value in LOCAL_DASK_CONFIG.items():
+        assert type(dask.config.get(key)) is type(value), key

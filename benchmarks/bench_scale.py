@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, one_core, table, write
+from benchmarks.common import RESULTS, ROOT, one_core, table, write
 
 one_core()
 
@@ -71,15 +71,15 @@ def run_cpu(seeds: int = 3) -> float:
 def slurm_cpu(folder: Path) -> float:
     """TotalCPU (seconds) of the SLURM jobs of a sweep folder's tasks, from sacct, once
     slurmdbd has recorded every one of them (it does so a few seconds after they end)."""
-    ids = {json.loads(p.read_text())["job_id"].split("_")[0]
-           for p in folder.glob(".tasks/*/job.json")}
-    tasks = len(list(folder.glob(".tasks/*/job.json")))
+    ids = [json.loads(p.read_text())["job_id"] for p in folder.glob(".tasks/*/job.json")]
     total = 0.0
     for _ in range(60):
-        out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "TotalCPU", "-j", ",".join(ids)],
-                             capture_output=True, text=True, check=True).stdout.split()
-        total = sum(_seconds(line) for line in out)
-        if len(out) >= tasks and all(_seconds(line) > 0 for line in out):
+        # the array tasks by their own ids: sacct -X of an array's id reports no CPU
+        out = subprocess.run(["sacct", "-n", "-P", "-o", "JobID,TotalCPU", "-j", ",".join(ids)],
+                             capture_output=True, text=True, check=True).stdout
+        cpu = dict(line.split("|") for line in out.splitlines() if "|" in line)
+        total = sum(_seconds(cpu[job]) for job in ids if job in cpu)
+        if all(_seconds(cpu.get(job, "0")) > 0 for job in ids):
             break
         time.sleep(1.0)
     return total
@@ -230,14 +230,26 @@ def efficiency(args: argparse.Namespace) -> None:
                          "efficiency": row["simulating CPU s"] / row["CPU s"],
                          "efficiency vs alone": alone * args.runs / row["CPU s"]})
             print(rows[-1], flush=True)
-            write("scale_efficiency", {"cpu_s_per_run_alone": alone, "rows": rows,
-                                       "target": 0.8})
+            write("scale_efficiency", {"cpu_s_per_run_alone": alone,
+                                       "rows": _merged(rows), "target": 0.8})
     print(table(rows, f"Sweep efficiency: {args.runs} runs at 1,000 buyers x 150 steps, "
                       f"{alone:.2f} CPU s per run simulated alone"))
 
 
 #: The cells of ``--experiment buyer_stance`` (its experiment.yaml), seeds after them.
 STANCE_CELLS = [(b, u) for b in ("adversarial", "partnership") for u in (0.0, 0.15, 0.3)]
+
+
+def _merged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` after the rows of earlier runs of this benchmark (benchmarks/results/
+    scale_efficiency.json) that measured other launchers, sizes or runs per task."""
+    key = ("launcher", "runs", "runs_per_task")
+    try:
+        earlier = json.loads((RESULTS / "scale_efficiency.json").read_text())["rows"]
+    except (OSError, ValueError, KeyError):
+        earlier = []
+    mine = {tuple(r[k] for k in key) for r in rows}
+    return [r for r in earlier if tuple(r.get(k) for k in key) not in mine] + rows
 
 
 def synthetic_runs(folder: Path, runs: int, steps: int = 150,

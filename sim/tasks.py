@@ -255,7 +255,7 @@ class RunBatch:
     def _run(self, configs: RunConfigs, name: str, overrides: list[str]) -> str | None:
         try:
             ret = self.job(configs(overrides, name))
-        except Exception as err:  # composition failed: the run never started
+        except Exception as err:  # composition (or its folder) failed: the run never started
             return f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
         if ret.status == JobStatus.FAILED:
             err = ret._return_value

@@ -163,8 +163,9 @@ def cli() -> None:
     a bad value: Hydra is asked to raise them (``HYDRA_FULL_ERROR``) instead
     of printing its several lines.
     """
-    TYPED_ARGV[:] = sys.argv
+    typed = list(sys.argv)
     sys.argv[1:] = sweep_options(sys.argv[1:])
+    TYPED_ARGV[tuple(sys.argv)] = typed
     check_overrides(sys.argv[1:])
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:

@@ -71,9 +71,9 @@ UNITS: dict[str, str] = {
 #: The command line of the sweep whose run this process (or thread) is running: set by the
 #: task that runs it (:class:`sim.tasks.RunBatch`), which may be a worker on another host.
 SWEEP_ARGV: ContextVar[list[str] | None] = ContextVar("sweep_argv", default=None)
-#: This process's command line as typed, kept by :func:`sim.__main__.cli` before it spells
-#: the ``sweep.*`` options as the sweeper's own keys for Hydra (empty: ``sys.argv``).
-TYPED_ARGV: list[str] = []
+#: This process's command lines as typed, by the command line given to Hydra instead
+#: (:func:`sim.__main__.cli` spells the ``sweep.*`` options as the sweeper's own keys).
+TYPED_ARGV: dict[tuple[str, ...], list[str]] = {}
 PACKAGES = ("mesa", "numpy", "networkx", "hydra-core", "omegaconf", "pandas", "pyarrow", "scipy")
 
 
@@ -163,8 +163,8 @@ def manifest(seed: int, started: datetime, finished: datetime, **extra: Any) -> 
 
 
 def command_line() -> list[str]:
-    """This process's command line as typed (:data:`TYPED_ARGV`, else ``sys.argv``)."""
-    return list(TYPED_ARGV or sys.argv)
+    """This process's command line as typed (:data:`TYPED_ARGV`), else ``sys.argv``."""
+    return list(TYPED_ARGV.get(tuple(sys.argv), sys.argv))
 
 
 def now() -> datetime:

@@ -378,3 +378,17 @@ def test_the_local_dask_clusters_settings_are_dasks_own_keys():
 
     for key, value in LOCAL_DASK_CONFIG.items():
         assert type(dask.config.get(key)) is type(value), key
+
+
+def test_the_command_line_as_typed_is_the_one_hydra_was_given(monkeypatch):
+    """cli() keeps the typed command (sweep.runs_per_task) for manifests and the resume
+    command; a process whose sys.argv is another (a later run, a worker) has its own."""
+    from sim.results import TYPED_ARGV, command_line
+
+    typed = ["sim/__main__.py", "-m", "seed=range(0,4)", "sweep.runs_per_task=2"]
+    given = ["sim/__main__.py", "-m", "seed=range(0,4)", "hydra.sweeper.runs_per_task=2"]
+    monkeypatch.setitem(TYPED_ARGV, tuple(given), typed)
+    monkeypatch.setattr(sys, "argv", given)
+    assert command_line() == typed
+    monkeypatch.setattr(sys, "argv", ["worker.py"])
+    assert command_line() == ["worker.py"]

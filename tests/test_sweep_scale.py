@@ -266,10 +266,12 @@ def test_a_run_config_is_hydras_own_composition(overrides, tmp_path):
 
 def test_a_run_of_a_sweep_records_the_sweeps_command_line(batched):
     """Each run's manifest: argv is the launching command (the workers' own is worker_argv
-    where it differs, as on SLURM or Ray)."""
+    where it differs, as on SLURM or Ray), and the CPU time of its simulation."""
     folder = batched[4]
     for path in folder.glob("*/manifest.json"):
-        argv = json.loads(path.read_text())["argv"]
+        meta = json.loads(path.read_text())
+        assert 0 < meta["cpu_seconds"] < meta["seconds"] + 0.1
+        argv = meta["argv"]
         assert argv[0].endswith(os.path.join("sim", "__main__.py"))
         assert argv[1:] == ["-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
                             "sweep.runs_per_task=4", "hydra/launcher=joblib",

@@ -99,12 +99,15 @@ bench: venv
 	$(PY) -m benchmarks.bench_scaling --figure benchmarks/scaling.png
 	$(PY) -m benchmarks.bench_sweep
 
-# Issue 19: sweep efficiency per launcher (200 default-size runs each; SLURM needs `make slurm`),
-# the progress poll and the report's peak memory at 10,000 runs. JSON in benchmarks/results/.
+# Issue 19: sweep efficiency per launcher (200 default-size runs each; as root, to count every
+# process in a cgroup; SLURM needs `make slurm`), the progress poll and the report's peak
+# memory at 10,000 runs (with buyer_stance's analysis too). JSON in benchmarks/results/.
 bench-scale: venv
 	$(PY) -m benchmarks.bench_scale poll
 	$(PY) -m benchmarks.bench_scale report
+	$(PY) -m benchmarks.bench_scale report --experiment buyer_stance
 	$(PY) -m benchmarks.bench_scale efficiency
+	$(PY) -m benchmarks.bench_scale efficiency --runs-per-task 20 --launchers slurm
 
 # A single-node SLURM cluster on this machine (root; apt installs slurm-wlm, munge, slurmdbd,
 # MariaDB), for hydra/launcher=submitit_slurm by hand: see docs/cluster.md.

@@ -4,29 +4,39 @@ peak memory at 10,000 runs. A table per part; JSON in benchmarks/results/scale_*
     .venv/bin/python -m benchmarks.bench_scale efficiency [--runs 200] [--runs-per-task 10]
         [--launchers joblib,dask,ray,slurm]
     .venv/bin/python -m benchmarks.bench_scale poll [--runs 10000]
-    .venv/bin/python -m benchmarks.bench_scale report [--runs 10000]
+    .venv/bin/python -m benchmarks.bench_scale report [--runs 10000] [--experiment buyer_stance]
 
 *Efficiency* is the share of the sweep's CPU time spent simulating: the CPU time of the
-runs alone (build, step, summarise; measured in this process on a few seeds, times the
-number of runs) over the CPU time of every process of the sweep (launcher, workers,
-scheduler daemons it started; on SLURM ``sacct``'s TotalCPU of its jobs plus the
-launcher). ``slurm`` needs the cluster of tests/cluster/slurm_up.sh.
+runs' simulation (build, step, summarise), as each run measured it in the thread that ran
+it (``cpu_seconds`` of its manifest), over the CPU time of every process of the sweep:
+the launcher and everything it started (workers, Dask's scheduler and nannies, Ray's
+daemons and workers), counted by a cgroup of its own (root; every process started in it,
+reaped or not) and, for ``slurm``, the SLURM daemons (slurmctld, slurmd and the job steps
+it starts, slurmdbd, MariaDB, munged) moved into a second cgroup for the sweep. Without
+cgroups the total is the launcher's reaped children only (plus ``sacct``'s TotalCPU on
+SLURM) and is marked a lower bound. The table also shows the efficiency against the CPU
+of a run simulated alone in this process (times the number of runs). ``slurm`` needs the
+cluster of tests/cluster/slurm_up.sh.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchmarks.common import ROOT, one_core, table, write
+from benchmarks.common import RESULTS, ROOT, one_core, table, write
 
 one_core()
 
@@ -59,12 +69,20 @@ def run_cpu(seeds: int = 3) -> float:
 
 
 def slurm_cpu(folder: Path) -> float:
-    """TotalCPU (seconds) of the SLURM jobs of a sweep folder's tasks, from sacct."""
-    ids = {json.loads(p.read_text())["job_id"].split("_")[0]
-           for p in folder.glob(".tasks/*/job.json")}
-    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "TotalCPU", "-j", ",".join(ids)],
-                         capture_output=True, text=True, check=True).stdout
-    return sum(_seconds(line) for line in out.split())
+    """TotalCPU (seconds) of the SLURM jobs of a sweep folder's tasks, from sacct, once
+    slurmdbd has recorded every one of them (it does so a few seconds after they end)."""
+    ids = [json.loads(p.read_text())["job_id"] for p in folder.glob(".tasks/*/job.json")]
+    total = 0.0
+    for _ in range(60):
+        # the array tasks by their own ids: sacct -X of an array's id reports no CPU
+        out = subprocess.run(["sacct", "-n", "-P", "-o", "JobID,TotalCPU", "-j", ",".join(ids)],
+                             capture_output=True, text=True, check=True).stdout
+        cpu = dict(line.split("|") for line in out.splitlines() if "|" in line)
+        total = sum(_seconds(cpu[job]) for job in ids if job in cpu)
+        if all(_seconds(cpu.get(job, "0")) > 0 for job in ids):
+            break
+        time.sleep(1.0)
+    return total
 
 
 def _seconds(text: str) -> float:
@@ -76,58 +94,199 @@ def _seconds(text: str) -> float:
     return (int(days) if days else 0) * 86400 + parts[0] * 3600 + parts[1] * 60 + parts[2]
 
 
-def sweep(launcher: str, runs: int, per_task: int, folder: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one sweep."""
+class CpuGroup:
+    """A cgroup that counts the CPU time of every process in it and of all they start,
+    whether or not anyone waits for them (daemons included): cgroup v1's ``cpuacct``
+    controller, or a cgroup v2 hierarchy's ``cpu.stat``. Root only."""
+
+    V1 = Path("/sys/fs/cgroup/cpuacct")
+    V2 = Path("/sys/fs/cgroup")
+
+    def __init__(self, name: str) -> None:
+        v1 = self.V1 / "cpuacct.usage"
+        root = self.V1 if v1.is_file() else self.V2
+        self.v1 = root == self.V1
+        self.path = root / name
+        self.path.mkdir(exist_ok=True)
+        self.root = root
+
+    @classmethod
+    def available(cls) -> bool:
+        """True if this process may make cgroups that count CPU time."""
+        if os.geteuid() != 0:
+            return False
+        return (cls.V1 / "cpuacct.usage").is_file() or (cls.V2 / "cgroup.controllers").is_file()
+
+    def add(self, pid: int) -> None:
+        """Move a process (and so its future children) into the group."""
+        (self.path / "cgroup.procs").write_text(f"{pid}\n")
+
+    def pids(self) -> list[int]:
+        return [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+
+    def seconds(self) -> float:
+        """CPU seconds of the processes in the group since it was made."""
+        if self.v1:
+            return int((self.path / "cpuacct.usage").read_text()) / 1e9
+        stat = dict(line.split() for line in (self.path / "cpu.stat").read_text().splitlines())
+        return int(stat["usage_usec"]) / 1e6
+
+    def remove(self, back: dict[int, Path] | None = None) -> None:
+        """Move the processes left in the group back (``back``: pid → its former cgroup,
+        else the root), then delete the group."""
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                ((back or {}).get(pid, self.root) / "cgroup.procs").write_text(f"{pid}\n")
+        for _ in range(50):  # a process killed just now may take a moment to leave
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+        print(f"warning: cgroup {self.path} not removed", file=sys.stderr)
+
+
+#: SLURM's daemons on the single-node cluster, and what they need (accounting and auth).
+SLURM_DAEMONS = ("slurmctld", "slurmd", "slurmstepd", "slurmdbd", "mariadbd", "munged")
+
+
+def _pids(name: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _cgroup_of(pid: int, root: Path) -> Path:
+    """The cgroup of ``pid`` in the hierarchy of ``root`` (v1 cpuacct, or v2)."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if ("cpuacct" in controllers.split(",")) == (root.name == "cpuacct"):
+            return root / path.lstrip("/")
+    return root
+
+
+def sweep(launcher: str, runs: int, per_task: int, folder: Path) -> dict[str, Any]:
+    """Wall and CPU seconds of one sweep, its processes' CPU and its runs' simulating CPU."""
     cmd = [sys.executable, "-m", "sim", "-m", f"seed=range(0,{runs})", *DEFAULT,
-           *LAUNCHERS[launcher], f"hydra.sweeper.runs_per_task={per_task}",
+           *LAUNCHERS[launcher], f"sweep.runs_per_task={per_task}",
            f"hydra.sweep.dir={folder}", "hydra/job_logging=none", "hydra/hydra_logging=none"]
+    tag = f"sim-bench-{os.getpid()}-{launcher}"
+    group = CpuGroup(tag) if CpuGroup.available() else None
+    daemons, back = None, {}
+    if group is not None and launcher == "slurm":
+        daemons = CpuGroup(f"{tag}-daemons")
+        for pid in [p for name in SLURM_DAEMONS for p in _pids(name)]:
+            back[pid] = _cgroup_of(pid, daemons.root)
+            daemons.add(pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
     tic = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-    wall = time.perf_counter() - tic
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if launcher == "slurm":
-        cpu += slurm_cpu(folder)
-    return wall, cpu
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                              preexec_fn=None if group is None else lambda: group.add(os.getpid()))
+        wall = time.perf_counter() - tic
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode:
+            print(f"{launcher}: exit {proc.returncode}\n{proc.stderr[-3000:]}", file=sys.stderr)
+        row: dict[str, Any] = {"exit": proc.returncode, "wall s": wall,
+                               "load": [load, os.getloadavg()[0]]}
+        reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if group is not None:
+            time.sleep(1.0)  # daemons still exiting (Ray's) add their last CPU
+            row["sweep processes CPU s"] = group.seconds()
+            row["CPU s"] = row["sweep processes CPU s"]
+        else:
+            row["CPU s"] = reaped
+            row["lower bound"] = True  # processes not reaped by the launcher are not counted
+        if launcher == "slurm":
+            row["sacct TotalCPU s"] = slurm_cpu(folder)
+            if daemons is not None:
+                row["SLURM daemons and jobs CPU s"] = daemons.seconds()
+                row["CPU s"] += row["SLURM daemons and jobs CPU s"]
+            else:
+                row["CPU s"] += row["sacct TotalCPU s"]
+    finally:
+        if daemons is not None:
+            daemons.remove(back)
+        if group is not None:
+            for pid in group.pids():  # what the sweep left running (none, normally)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.5)
+            group.remove()
+    row["simulating CPU s"] = sum(json.loads(p.read_text())["cpu_seconds"]
+                                  for p in folder.glob("*/manifest.json"))
+    row["complete"] = len(list(folder.glob("*/manifest.json")))
+    return row
 
 
 def efficiency(args: argparse.Namespace) -> None:
-    per_run = run_cpu()
+    alone = run_cpu()
     rows = []
     with tempfile.TemporaryDirectory(dir=ROOT / "results") as tmp:
         for launcher in args.launchers.split(","):
-            wall, cpu = sweep(launcher, args.runs, args.runs_per_task, Path(tmp) / launcher)
+            row = sweep(launcher, args.runs, args.runs_per_task, Path(tmp) / launcher)
             rows.append({"launcher": launcher, "runs": args.runs,
-                         "runs_per_task": args.runs_per_task, "wall s": wall, "CPU s": cpu,
-                         "simulating CPU s": per_run * args.runs,
-                         "efficiency": per_run * args.runs / cpu})
+                         "runs_per_task": args.runs_per_task, **row,
+                         "efficiency": row["simulating CPU s"] / row["CPU s"],
+                         "efficiency vs alone": alone * args.runs / row["CPU s"]})
             print(rows[-1], flush=True)
-            write("scale_efficiency", {"cpu_s_per_run": per_run, "rows": rows, "target": 0.8})
+            write("scale_efficiency", {"cpu_s_per_run_alone": alone,
+                                       "rows": _merged(rows), "target": 0.8})
     print(table(rows, f"Sweep efficiency: {args.runs} runs at 1,000 buyers x 150 steps, "
-                      f"{per_run:.2f} CPU s per run simulated alone"))
-    write("scale_efficiency", {"cpu_s_per_run": per_run, "rows": rows, "target": 0.8})
+                      f"{alone:.2f} CPU s per run simulated alone"))
 
 
-def synthetic_runs(folder: Path, runs: int, steps: int = 150) -> None:
+#: The cells of ``--experiment buyer_stance`` (its experiment.yaml), seeds after them.
+STANCE_CELLS = [(b, u) for b in ("adversarial", "partnership") for u in (0.0, 0.15, 0.3)]
+
+
+def _merged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` after the rows of earlier runs of this benchmark (benchmarks/results/
+    scale_efficiency.json) that measured other launchers, sizes or runs per task."""
+    key = ("launcher", "runs", "runs_per_task")
+    try:
+        earlier = json.loads((RESULTS / "scale_efficiency.json").read_text())["rows"]
+    except (OSError, ValueError, KeyError):
+        earlier = []
+    mine = {tuple(r[k] for k in key) for r in rows}
+    return [r for r in earlier if tuple(r.get(k) for k in key) not in mine] + rows
+
+
+def synthetic_runs(folder: Path, runs: int, steps: int = 150,
+                   experiment: str | None = None) -> None:
     """``runs`` complete run folders: one real run at 1,000 buyers x ``steps`` steps, its
     files copied (byte for byte: the same rows and sizes as a real sweep) with a manifest
-    of its own seed per folder. Minutes instead of hours of simulation."""
+    of its own per folder. Minutes instead of hours of simulation.
+
+    ``experiment=None``: a sweep over seeds. ``"buyer_stance"``: that experiment's six
+    cells (stance x uncertainty) in the manifests, ``runs / 6`` seeds each, and its name in
+    ``sweep.json``, so that the report adds its analysis (every run's steps once more).
+    """
     from sim import RelationshipModel, make_config
     from sim.results import manifest, now, write_json, write_run
+    from sim.tasks import run_name
+
+    def overrides(k: int) -> list[str]:
+        if experiment is None:
+            return [f"seed={k}"]
+        stance, uncertainty = STANCE_CELLS[k % len(STANCE_CELLS)]
+        return [f"buyers={stance}", f"market.uncertainty={uncertainty}",
+                f"seed={k // len(STANCE_CELLS)}", f"+experiment={experiment}"]
 
     cfg = make_config(["market.n_buyers=1000", f"steps={steps}"])
     model = RelationshipModel(cfg)
     model.run_for(steps)
-    first = folder / f"{0:010d}"
-    write_run(first, "seed: 0\n", model.supplier_frame(), model.summary(),
-              manifest(0, now(), now(), overrides=["seed=0"]))
-    for seed in range(1, runs):
-        run = folder / f"{seed:010d}"
+    first = folder / run_name(overrides(0))
+    write_run(first, "market:\n  n_buyers: 1000\nseed: 0\n", model.supplier_frame(),
+              model.summary(), manifest(0, now(), now(), overrides=overrides(0)))
+    for k in range(1, runs):
+        run = folder / run_name(overrides(k))
         run.mkdir()
         for name in ("config.yaml", "steps.parquet", "summary.json"):
             shutil.copyfile(first / name, run / name)
-        write_json(run / "manifest.json", manifest(seed, now(), now(), overrides=[f"seed={seed}"]))
+        write_json(run / "manifest.json", manifest(k, now(), now(), overrides=overrides(k)))
+    if experiment is not None:
+        write_json(folder / "sweep.json", {"experiment": experiment, "total": runs})
 
 
 def poll(args: argparse.Namespace) -> None:
@@ -145,45 +304,57 @@ def poll(args: argparse.Namespace) -> None:
         fresh = Progress.__new__(Progress)
         fresh.folder, fresh.started, fresh.names, fresh.done = folder, time.time(), names, set()
         first = _timed(fresh._done)   # every run checked once
-        later = _timed(fresh._done)   # only the runs not done yet
+        later = [_timed(fresh._done) for _ in range(5)]  # only the runs not done yet
         unwatched = Progress.__new__(Progress)
         unwatched.folder, unwatched.started, unwatched.names = folder, time.time(), None
         scan = _timed(unwatched._done)  # no plan: every folder listed and checked
-    rows = [{"poll": "first (all runs checked)", "seconds": first},
-            {"poll": "later (runs not done only)", "seconds": later},
-            {"poll": "without the sweeper's plan (scan)", "seconds": scan}]
-    print(table(rows, f"Progress poll at {args.runs:,} runs, half complete"))
-    write("scale_poll", {"runs": args.runs, "first_s": first, "later_s": later,
-                         "scan_s": scan, "interval_s": max(1.0, 50 * later)})
+    later_s, later_cpu = sorted(w for w, _ in later)[2], sorted(c for _, c in later)[2]
+    rows = [{"poll": "first (all runs checked)", "wall s": first[0], "CPU s": first[1]},
+            {"poll": "later (runs not done only), median of 5", "wall s": later_s,
+             "CPU s": later_cpu},
+            {"poll": "without the sweeper's plan (scan)", "wall s": scan[0], "CPU s": scan[1]}]
+    print(table(rows, f"Progress poll at {args.runs:,} runs, half complete "
+                      f"(load average {os.getloadavg()[0]:.1f})"))
+    write("scale_poll", {"runs": args.runs, "first_s": first[0], "first_cpu_s": first[1],
+                         "later_s": later_s, "later_cpu_s": later_cpu, "scan_s": scan[0],
+                         "scan_cpu_s": scan[1], "interval_s": max(1.0, 50 * later_s)})
 
 
-def _timed(fn) -> float:
-    tic = time.perf_counter()
+def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds of ``fn()``."""
+    tic, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - tic
+    return time.perf_counter() - tic, time.process_time() - cpu
 
 
 def report(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(dir=ROOT / "results") as tmp:
         folder = Path(tmp)
         tic = time.perf_counter()
-        synthetic_runs(folder, args.runs)
+        synthetic_runs(folder, args.runs, experiment=args.experiment)
         made = time.perf_counter() - tic
         tic = time.perf_counter()
+        # the peak of the report's own process (VmHWM): ru_maxrss would start from this
+        # process's resident memory at the fork
         proc = subprocess.run(
-            [sys.executable, "-c", "import resource, sys; from sim.report import main; "
-             "code = main([sys.argv[1]]); "
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
-             "sys.exit(code)", str(folder)],
+            [sys.executable, "-c", "import re, sys, time; from sim.report import main; "
+             "tic = time.process_time(); code = main([sys.argv[1]]); "
+             "print(time.process_time() - tic, file=sys.stderr); "
+             "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1], "
+             "file=sys.stderr); sys.exit(code)", str(folder)],
             cwd=ROOT, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - tic
-        peak_gb = int(proc.stderr.strip().splitlines()[-1]) / 1024**2
+        cpu, peak = proc.stderr.strip().splitlines()[-2:]
+        peak_gb = int(peak) / 1024**2
         size_gb = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1024**3
-    rows = [{"runs": args.runs, "steps": 150, "suppliers": 4, "data GB": size_gb,
-             "report s": wall, "peak RSS GB": peak_gb}]
+    rows = [{"runs": args.runs, "experiment": args.experiment or "-", "steps": 150,
+             "suppliers": 4, "data GB": size_gb, "report s": wall, "report CPU s": float(cpu),
+             "peak RSS GB": peak_gb, "load": os.getloadavg()[0]}]
     print(table(rows, f"python -m sim.report on {args.runs:,} runs (synthesised in {made:.0f} s)"))
-    write("scale_report", {"runs": args.runs, "report_s": wall, "peak_rss_gb": peak_gb,
-                           "data_gb": size_gb, "limit_gb": 2.0})
+    write(f"scale_report{'_' + args.experiment if args.experiment else ''}",
+          {"runs": args.runs, "experiment": args.experiment, "report_s": wall,
+           "report_cpu_s": float(cpu), "peak_rss_gb": peak_gb, "data_gb": size_gb,
+           "limit_gb": 2.0})
 
 
 def main() -> None:
@@ -193,6 +364,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--runs-per-task", type=int, default=10)
     parser.add_argument("--launchers", default="joblib,dask,ray,slurm")
+    parser.add_argument("--experiment", choices=("buyer_stance",),
+                        help="report: runs laid out as this experiment's cells, its analysis too")
     args = parser.parse_args()
     args.runs = args.runs or (200 if args.part == "efficiency" else 10_000)
     (ROOT / "results").mkdir(exist_ok=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from sim import design, experiments, run_folder
 from sim.api import CONFIG_DIR
 from sim.config import ConfigError, register_configs, to_config
 from sim.model import RelationshipModel
-from sim.results import is_complete, manifest, now, write_json, write_run
+from sim.results import TYPED_ARGV, is_complete, manifest, now, write_json, write_run
 from sim.sweep import ERROR, register_resolvers
 
 log = logging.getLogger("sim")
@@ -60,18 +61,21 @@ def main(dcfg: DictConfig) -> None:
         _record_failure(out, err)  # a sweep checked every cell first; this is one design row
         return
     try:
-        started = now()
+        started, cpu = now(), time.thread_time()
         model = RelationshipModel(cfg)
         model.run_for(cfg.steps)
         summary = model.summary()
+        steps = model.supplier_frame()
+        cpu = time.thread_time() - cpu  # this thread's CPU simulating (sweep efficiency)
         write_run(
             out,
             OmegaConf.to_yaml(dcfg, resolve=True),
-            model.supplier_frame(),
+            steps,
             summary,
             manifest(cfg.seed, started, now(), engine=cfg.engine, strategy=cfg.strategy.name,
                      overrides=list(hc.overrides.task),
-                     experiment=hc.runtime.choices.get("experiment")),
+                     experiment=hc.runtime.choices.get("experiment"),
+                     cpu_seconds=round(cpu, 3)),
         )
     except (OSError, MemoryError) as err:
         if in_sweep:
@@ -133,14 +137,35 @@ def check_overrides(args: list[str]) -> None:
             sys.exit(2)
 
 
+#: Options of a sweep's batching as top-level keys (any launcher), and the keys of the
+#: ``cells`` sweeper (``hydra_plugins/sim_sweeper``) that they set.
+SWEEP_OPTIONS = {"sweep.runs_per_task": "hydra.sweeper.runs_per_task",
+                 "sweep.max_array": "hydra.sweeper.max_array"}
+
+
+def sweep_options(args: list[str]) -> list[str]:
+    """``args`` with ``sweep.runs_per_task=K`` and ``sweep.max_array=N`` spelled as the
+    sweeper's own keys (``hydra.sweeper.…``), which Hydra knows; anything else unchanged."""
+    out = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        out.append(f"{SWEEP_OPTIONS[key]}={value}" if sep and key in SWEEP_OPTIONS else arg)
+    return out
+
+
 def cli() -> None:
     """``python -m sim``: check the overrides, then let Hydra run.
 
+    ``sweep.runs_per_task`` and ``sweep.max_array`` become the sweeper's keys first
+    (:func:`sweep_options`; manifests and the resume command keep the command as typed).
     Hydra's own composition errors (an unknown group option, an unknown key
     without ``+``, a key added twice) become one line and exit status 2, like
     a bad value: Hydra is asked to raise them (``HYDRA_FULL_ERROR``) instead
     of printing its several lines.
     """
+    typed = list(sys.argv)
+    sys.argv[1:] = sweep_options(sys.argv[1:])
+    TYPED_ARGV[tuple(sys.argv)] = typed
     check_overrides(sys.argv[1:])
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:

@@ -22,7 +22,7 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,6 @@ from sim.results import (  # noqa: E402
     ResultsWarning,
     atomic_write,
     load_results,
-    load_steps,
     read_parquet,
     steps_files,
     write_text,
@@ -353,22 +352,14 @@ def step_bands(root: Path, runs: pd.DataFrame, outcomes: Sequence[str],
     """
     wanted = runs.drop_duplicates("run").set_index("run")
     labels = wanted[level] if level else pd.Series(None, index=wanted.index, dtype=object)
-    columns = ["step", "strategy", *outcomes]
     parts: list[pd.DataFrame] = []
-    for path in steps_files(root):
-        if path.parent.name not in labels.index:
-            continue
-        try:
-            frame = read_parquet(path, columns=columns)
-        except ResultsError as err:
-            warnings.warn(f"run skipped in the time series: {err}", ResultsWarning,
-                          stacklevel=2)
-            continue
+    for run, frame in run_steps(root, runs, ["step", "strategy", *outcomes],
+                                "the time series"):
         per_run = frame.groupby(["strategy", "step"])[
             [key for key in outcomes if key in frame]].mean()
         sums = pd.concat({"sum": per_run, "sq": per_run**2, "n": per_run.notna().astype(int)},
                          axis=1)
-        parts.append(pd.concat([sums], keys=[labels[path.parent.name]], names=["level"]))
+        parts.append(pd.concat([sums], keys=[labels[run]], names=["level"]))
         if len(parts) >= 256:  # fold the running sums: memory stays per step, not per run
             parts = [pd.concat(parts).groupby(level=[0, 1, 2], dropna=False).sum()]
     columns_out = ["level", "strategy", "step", "outcome", "mean", "low", "high", "n"]
@@ -417,22 +408,32 @@ def band_limits(mean: np.ndarray, se: np.ndarray, n: np.ndarray, kind: str,
     return low, high
 
 
+def run_steps(root: Path, runs: pd.DataFrame, columns: Sequence[str],
+              what: str) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each run's steps, one run at a time: ``(run name, its rows)`` with only ``columns``
+    (those the file has), for the runs of ``runs``, in run order.
+
+    Reads one ``steps.parquet`` at a time, so an analysis that folds each run into a few
+    numbers needs the memory of one run, not of the sweep (10,000 runs × 150 steps).
+    A run whose steps cannot be read is left out with one
+    :class:`~sim.results.ResultsWarning` naming the file and ``what`` it is missing from.
+    """
+    wanted = set(runs["run"])
+    for path in steps_files(root):
+        if path.parent.name not in wanted:
+            continue
+        try:
+            frame = read_parquet(path, columns=list(columns))
+        except ResultsError as err:
+            warnings.warn(f"run skipped in {what}: {err}", ResultsWarning, stacklevel=3)
+            continue
+        yield path.parent.name, frame
+
+
 def save_figure(fig: plt.Figure, path: Path, dpi: int = 80) -> None:
     """Write a matplotlib figure as PNG atomically and close it."""
     atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format="png"))
     plt.close(fig)
-
-
-def with_cells(steps: pd.DataFrame, runs: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
-    """A steps table with the runs' values of ``params`` joined on ``run`` (older runs' steps
-    lack the parameter columns)."""
-    steps = steps.drop(columns=[p for p in params if p in steps])
-    return steps.merge(runs[["run", *params]].drop_duplicates("run"), on="run")
-
-
-def steps_with_cells(root: Path, runs: pd.DataFrame) -> pd.DataFrame:
-    """All runs' steps tables with the runs' swept parameters joined on ``run``."""
-    return with_cells(load_steps(root), runs, swept_parameters(runs))
 
 
 def sweep_config(root: Path, runs: pd.DataFrame) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import tempfile
 import typing
 import warnings
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -70,6 +71,12 @@ UNITS: dict[str, str] = {
     "price": "money per unit", "coordination": "0-1", "salespeople": "people",
     "health": "0-1",
 }
+#: The command line of the sweep whose run this process (or thread) is running: set by the
+#: task that runs it (:class:`sim.tasks.RunBatch`), which may be a worker on another host.
+SWEEP_ARGV: ContextVar[list[str] | None] = ContextVar("sweep_argv", default=None)
+#: This process's command lines as typed, by the command line given to Hydra instead
+#: (:func:`sim.__main__.cli` spells the ``sweep.*`` options as the sweeper's own keys).
+TYPED_ARGV: dict[tuple[str, ...], list[str]] = {}
 PACKAGES = ("mesa", "numpy", "networkx", "hydra-core", "omegaconf", "pandas", "pyarrow", "scipy")
 
 
@@ -135,7 +142,16 @@ def _versions() -> dict[str, str]:
 
 
 def manifest(seed: int, started: datetime, finished: datetime, **extra: Any) -> dict[str, Any]:
-    """Provenance of a run: seed, versions, commit, times, command line."""
+    """Provenance of a run: seed, versions, commit, times, command line.
+
+    ``argv`` is the command that started the run: the sweep's command line for a run of a
+    sweep (:data:`SWEEP_ARGV`), else this process's. A run that a worker process ran (a
+    joblib, Dask or Ray worker, a SLURM job) also records that process's command line as
+    ``worker_argv``.
+    """
+    own, sweep = command_line(), SWEEP_ARGV.get()
+    argv = {"argv": own} if sweep is None or sweep == own else \
+        {"argv": sweep, "worker_argv": own}
     return {
         "seed": seed,
         "started": started.isoformat(),
@@ -143,10 +159,15 @@ def manifest(seed: int, started: datetime, finished: datetime, **extra: Any) -> 
         "seconds": round((finished - started).total_seconds(), 3),
         "git_commit": git_commit(),
         "versions": versions(),
-        "argv": sys.argv,
+        **argv,
         "complete": True,
         **extra,
     }
+
+
+def command_line() -> list[str]:
+    """This process's command line as typed (:data:`TYPED_ARGV`), else ``sys.argv``."""
+    return list(TYPED_ARGV.get(tuple(sys.argv), sys.argv))
 
 
 def now() -> datetime:

@@ -49,7 +49,15 @@ from tqdm import tqdm
 
 from sim import design, tasks
 from sim.config import ConfigError, to_config
-from sim.results import git_commit, is_complete, now, override_key, versions, write_json
+from sim.results import (
+    command_line,
+    git_commit,
+    is_complete,
+    now,
+    override_key,
+    versions,
+    write_json,
+)
 
 log = logging.getLogger("sim")
 
@@ -159,11 +167,11 @@ class Progress:
         return len(self.done)
 
     def _is_done(self, name: str) -> bool:
-        run = self.folder / name
-        if os.path.exists(run / "manifest.json"):
+        run = os.path.join(self.folder, name)  # strings, not Paths: 10,000 runs a poll
+        if os.path.exists(os.path.join(run, "manifest.json")):
             return True
         try:
-            return os.stat(run / ERROR).st_mtime >= self.started
+            return os.stat(os.path.join(run, ERROR)).st_mtime >= self.started
         except OSError:
             return False
 
@@ -240,7 +248,7 @@ def interrupted(folder: Path, signum: int) -> None:
     exit status 128 + signal number."""
     while _progress:
         _progress.pop().close()
-    resume = " ".join(shlex.quote(a) for a in ["python", "-m", "sim", *sys.argv[1:]])
+    resume = " ".join(shlex.quote(a) for a in ["python", "-m", "sim", *command_line()[1:]])
     state = status(folder, _callbacks[-1].total if _callbacks else None)
     state.update(status="interrupted", resume=resume)
     if _callbacks:

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 
 from sim import load_results, sweep, tasks
 from sim.results import COUNTS, UNITS, steps_files
@@ -48,14 +48,14 @@ def tasks_of(folder: Path, attempt: int) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def batched(tmp_path_factory) -> dict[int, Path]:
-    """The same 6-run sweep with one run per task and with four runs per task."""
+    """The same 6-run sweep with one run per task and with four runs per task (the sweeper's
+    own key, and the top-level key of the command line)."""
     root = tmp_path_factory.mktemp("batched")
     folders = {}
-    for k in (1, 4):
+    for k, key in ((1, "hydra.sweeper.runs_per_task"), (4, "sweep.runs_per_task")):
         folder = root / f"k{k}"
-        proc = sim("-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
-                   f"hydra.sweeper.runs_per_task={k}", "hydra/launcher=joblib",
-                   "hydra.launcher.n_jobs=2", cwd=root)
+        proc = sim("-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}", f"{key}={k}",
+                   "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", cwd=root)
         assert proc.returncode == 0, proc.stderr
         folders[k] = folder
     return folders
@@ -207,3 +207,190 @@ def test_runs_of_a_task_still_queued_in_slurm_are_not_launched_again(tmp_path, m
     todo, busy = tasks.pending(tmp_path, runs)
     assert asked == [["41_0", "41_1", "41_2"]]
     assert busy == runs[2:4] and todo == runs[:2] + runs[4:]
+
+
+@pytest.mark.parametrize("overrides", [
+    ["seed=3", *TINY],
+    ["buyers=adversarial", "market.uncertainty=0.15", "seed=1", "+experiment=buyer_stance",
+     "seeds=2", *TINY],
+    ["design.row=5", "seed=0", "+experiment=sensitivity", "design.samples=2", *TINY],
+    [*SIX, "strategy=company_wide", "seed=2"],
+])
+def test_a_run_config_is_hydras_own_composition(overrides, tmp_path):
+    """RunConfigs composes the groups once and applies the rest: the same config and the same
+    hydra node as Hydra's load_sweep_config of the run's overrides, with the job id and
+    output folder that the task used to set afterwards."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from sim import experiments
+    from sim.api import CONFIG_DIR
+    from sim.config import register_configs
+
+    register_configs()
+    sweep.register_resolvers()
+    experiments.register()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration(
+            "config", [f"hydra.sweep.dir={tmp_path}", "hydra.mode=MULTIRUN"], RunMode.MULTIRUN)
+        name = run_name(overrides)
+        expected = loader.load_sweep_config(
+            master, [*overrides, f"hydra.sweep.subdir={name}", "hydra.output_subdir=null"])
+        with open_dict(expected):
+            expected.hydra.job.id = name
+            expected.hydra.runtime.output_dir = str(tmp_path / name)
+        configs = tasks.RunConfigs(loader, master)
+        configs(["seed=99", *overrides[1:]], "other")  # a run before it, sharing the groups
+        got = configs(overrides, name)
+        # in a task, the task's own composition (no group chosen) is reused
+        task = loader.load_sweep_config(master, ["hydra.sweep.subdir=.tasks/001-000000",
+                                                 "hydra.output_subdir=null"])
+        previous = HydraConfig.instance().cfg
+        HydraConfig.instance().set_config(task)
+        try:
+            task_cfg = OmegaConf.masked_copy(task, [k for k in task if k != "hydra"])
+            in_task = tasks.RunConfigs(loader, master)
+            in_task.bases[()] = tasks._job_config(task_cfg)
+            seeded = in_task(overrides, name)
+        finally:
+            HydraConfig.instance().cfg = previous
+    assert OmegaConf.to_container(expected) == OmegaConf.to_container(got) == \
+        OmegaConf.to_container(seeded)
+    assert OmegaConf.to_yaml({k: v for k, v in expected.items() if k != "hydra"},
+                             resolve=True) == \
+        OmegaConf.to_yaml({k: v for k, v in got.items() if k != "hydra"}, resolve=True)
+
+
+def test_a_run_of_a_sweep_records_the_sweeps_command_line(batched):
+    """Each run's manifest: argv is the launching command (the workers' own is worker_argv
+    where it differs, as on SLURM or Ray), and the CPU time of its simulation."""
+    folder = batched[4]
+    for path in folder.glob("*/manifest.json"):
+        meta = json.loads(path.read_text())
+        assert 0 < meta["cpu_seconds"] < meta["seconds"] + 0.1
+        argv = meta["argv"]
+        assert argv[0].endswith(os.path.join("sim", "__main__.py"))
+        assert argv[1:] == ["-m", SEEDS, *TINY, *SIX, f"hydra.sweep.dir={folder}",
+                            "sweep.runs_per_task=4", "hydra/launcher=joblib",
+                            "hydra.launcher.n_jobs=2"]
+
+
+def test_the_manifest_labels_the_sweeps_command_and_the_workers():
+    from datetime import UTC, datetime
+
+    from sim.results import SWEEP_ARGV, manifest
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    assert manifest(0, when, when)["argv"] == sys.argv and \
+        "worker_argv" not in manifest(0, when, when)
+    token = SWEEP_ARGV.set(["sim/__main__.py", "-m", "seed=range(0,10)"])
+    try:
+        meta = manifest(0, when, when)
+    finally:
+        SWEEP_ARGV.reset(token)
+    assert meta["argv"] == ["sim/__main__.py", "-m", "seed=range(0,10)"]
+    assert meta["worker_argv"] == sys.argv
+
+
+def test_sweep_options_are_top_level_keys_of_the_command_line():
+    from sim.__main__ import sweep_options
+
+    assert sweep_options(["-m", "seed=range(0,9)", "sweep.runs_per_task=10",
+                          "sweep.max_array=500", "steps=5"]) == \
+        ["-m", "seed=range(0,9)", "hydra.sweeper.runs_per_task=10",
+         "hydra.sweeper.max_array=500", "steps=5"]
+
+
+def test_max_array_caps_the_tasks_of_each_launch(tmp_path, monkeypatch):
+    assert tasks.launches([f"t{k}" for k in range(5)], 2) == [["t0", "t1"], ["t2", "t3"], ["t4"]]
+    with pytest.raises(ValueError, match=r"max_array=0 .*expected an integer >= 1"):
+        tasks.launches(["t0"], 0)
+    assert sweep_in_process(tmp_path, monkeypatch, ["seed=range(0,5)", *TINY,
+                                                    "hydra.sweeper.max_array=2"]) == 0
+    (folder,) = [p.parent for p in tmp_path.glob("results/sweeps/*/sweep.json")]
+    info = json.loads((folder / "sweep.json").read_text())
+    assert info["status"] == "complete" and info["complete"] == 5
+    assert len(list((folder / TASKS).glob("001-*"))) == 5  # five tasks, in three launches
+
+
+@pytest.fixture(scope="module")
+def stance(tmp_path_factory) -> Path:
+    """A tiny buyer_stance sweep: two stances × three uncertainties, one seed."""
+    root = tmp_path_factory.mktemp("stance")
+    proc = sim("-m", "+experiment=buyer_stance", "seeds=1", *TINY,
+               f"hydra.sweep.dir={root / 'sweep'}", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root / "sweep"
+
+
+def test_buyer_stance_reads_one_run_at_a_time_and_gives_the_in_memory_table(stance,
+                                                                            monkeypatch):
+    import sim.report
+    from sim import experiments, load_steps
+
+    per_run = experiments.analysis("buyer_stance").__globals__["per_run"]
+    runs = load_results(stance)
+    reads: list[int] = []
+    read_parquet = sim.report.read_parquet
+
+    def counting(path, columns=None):
+        frame = read_parquet(path, columns)
+        reads.append(len(frame))
+        return frame
+
+    monkeypatch.setattr(sim.report, "read_parquet", counting)
+    got = per_run(stance, runs, 60)
+    assert len(reads) == 6 and max(reads) == (12 + 1) * 4  # one run's rows per read
+    steps = load_steps(stance).merge(runs[["run", "buyers", "market.uncertainty"]]
+                                     .drop_duplicates("run"), on="run")
+    steps["volume"] = steps["revenue"] / steps["unit_price"]
+    early = steps[steps["step"] <= 10].groupby("run")[["revenue", "volume"]].sum()
+    expected = pd.DataFrame({
+        "run": early.index,
+        "early_price": (early["revenue"] / early["volume"]).to_numpy(),
+        "value_per_buyer": (steps.groupby("run")["buyer_value"].sum() / 60).to_numpy()})
+    pd.testing.assert_frame_equal(got[["run", "early_price", "value_per_buyer"]], expected)
+    assert set(zip(got["buyers"], got["market.uncertainty"], strict=True)) == {
+        (b, u) for b in ("adversarial", "partnership") for u in (0.0, 0.15, 0.3)}
+
+
+def test_an_unreadable_steps_file_is_left_out_of_a_streamed_analysis(stance, tmp_path):
+    from sim.report import run_steps
+    from sim.results import ResultsWarning
+
+    folder = tmp_path / "sweep"
+    subprocess.run(["cp", "-a", str(stance), str(folder)], check=True)
+    runs = load_results(folder)
+    broken = sorted(runs["run"].unique())[2]
+    (folder / broken / "steps.parquet").write_bytes(b"not parquet")
+    with pytest.warns(ResultsWarning, match=f"run skipped in the test.*{broken}"):
+        names = [run for run, _ in run_steps(folder, runs, ["step"], "the test")]
+    assert names == [r for r in sorted(runs["run"].unique()) if r != broken]
+
+
+def test_the_local_dask_clusters_settings_are_dasks_own_keys():
+    """A misspelt key would be ignored silently, and the dashboard's checks would run."""
+    import dask
+    import distributed  # noqa: F401  (loads distributed's defaults into dask.config)
+
+    from hydra_plugins.sim_launcher.distributed import LOCAL_DASK_CONFIG
+
+    for key, value in LOCAL_DASK_CONFIG.items():
+        assert type(dask.config.get(key)) is type(value), key
+
+
+def test_the_command_line_as_typed_is_the_one_hydra_was_given(monkeypatch):
+    """cli() keeps the typed command (sweep.runs_per_task) for manifests and the resume
+    command; a process whose sys.argv is another (a later run, a worker) has its own."""
+    from sim.results import TYPED_ARGV, command_line
+
+    typed = ["sim/__main__.py", "-m", "seed=range(0,4)", "sweep.runs_per_task=2"]
+    given = ["sim/__main__.py", "-m", "seed=range(0,4)", "hydra.sweeper.runs_per_task=2"]
+    monkeypatch.setitem(TYPED_ARGV, tuple(given), typed)
+    monkeypatch.setattr(sys, "argv", given)
+    assert command_line() == typed
+    monkeypatch.setattr(sys, "argv", ["worker.py"])
+    assert command_line() == ["worker.py"]

@@ -1,6 +1,7 @@
 """buyer_stance: adversarial buyers pay less now and get less value later (F8, F7).
 
-Per run (all buyers of one stance), from ``steps.parquet``:
+Per run (all buyers of one stance), from ``steps.parquet``, read one run at a time
+(:func:`sim.report.run_steps`: the memory of one run, whatever the number of runs):
 
 - early unit price: ``Σ revenue / Σ volume`` over steps 1–10 and all suppliers,
   volume being ``revenue / unit_price`` per row;
@@ -20,20 +21,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.report import mean_ci, save_figure, steps_with_cells, sweep_config
+from sim.report import mean_ci, run_steps, save_figure, sweep_config
 
 STANCE = "buyers"
 UNCERTAINTY = "market.uncertainty"
 EARLY = 10
 
 
-def per_run(steps: pd.DataFrame, n_buyers: int) -> pd.DataFrame:
+def per_run(folder: Path, runs: pd.DataFrame, n_buyers: int) -> pd.DataFrame:
     """One row per run: stance, uncertainty, early unit price, value per buyer."""
-    steps = steps.assign(volume=steps["revenue"] / steps["unit_price"])
+    cells = runs.drop_duplicates("run").set_index("run")
     rows = []
-    for (run, stance, u), frame in steps.groupby(["run", STANCE, UNCERTAINTY]):
+    for run, frame in run_steps(folder, runs, ["step", "revenue", "unit_price", "buyer_value"],
+                                "the buyer_stance analysis"):
+        frame = frame.assign(volume=frame["revenue"] / frame["unit_price"])
         early = frame[frame["step"] <= EARLY]
-        rows.append({"run": run, STANCE: stance, UNCERTAINTY: u,
+        rows.append({"run": run, STANCE: cells.at[run, STANCE],
+                     UNCERTAINTY: cells.at[run, UNCERTAINTY],
                      "early_price": early["revenue"].sum() / early["volume"].sum(),
                      "value_per_buyer": frame["buyer_value"].sum() / n_buyers})
     return pd.DataFrame(rows)
@@ -42,7 +46,7 @@ def per_run(steps: pd.DataFrame, n_buyers: int) -> pd.DataFrame:
 def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Figure ``stance.png`` (price now, value later, vs uncertainty) and its table."""
     n_buyers = int(sweep_config(folder, runs)["market"]["n_buyers"])
-    table = per_run(steps_with_cells(folder, runs), n_buyers)
+    table = per_run(folder, runs, n_buyers)
     tc = runs.groupby(["run", STANCE, UNCERTAINTY])["transaction_cost"].mean().reset_index()
     table = table.merge(tc, on=["run", STANCE, UNCERTAINTY])
     measures = {"early_price": f"Unit price paid, steps 1–{EARLY}",

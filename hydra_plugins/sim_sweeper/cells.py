@@ -15,8 +15,9 @@ On top of Hydra's basic sweeper (the grid of overrides):
 - **interruption**: SIGTERM or Ctrl-C cancels what was submitted, marks the sweep
   "interrupted" in ``sweep.json`` with the command that resumes it, and exits 130/143.
 
-Options: ``hydra.sweeper.runs_per_task`` (default 1) and ``hydra.sweeper.max_array``
-(default 1000).
+Options: ``sweep.runs_per_task`` (default 1) and ``sweep.max_array`` (default 1000) on the
+command line (``python -m sim`` spells them as this sweeper's keys), or
+``hydra.sweeper.runs_per_task`` and ``hydra.sweeper.max_array`` (in a config file too).
 """
 
 import logging
@@ -37,6 +38,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from sim import sweep, tasks
+from sim.results import command_line
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ class CellsSweeper(BasicSweeper):
                  runs_per_task: int = 1, max_array: int = 1000) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         if runs_per_task < 1 or max_array < 1:
-            raise ValueError(f"hydra.sweeper.runs_per_task={runs_per_task}, max_array="
+            raise ValueError(f"sweep.runs_per_task={runs_per_task}, sweep.max_array="
                              f"{max_array}: both must be integers >= 1")
         self.runs_per_task = runs_per_task
         self.max_array = max_array
@@ -74,7 +76,7 @@ class CellsSweeper(BasicSweeper):
         """As the basic sweeper, but each launched job runs a task (:class:`sim.tasks.RunBatch`)."""
         self.config = config
         self.hydra_context = hydra_context
-        batch = tasks.RunBatch(task_function, config, hydra_context)
+        batch = tasks.RunBatch(task_function, config, hydra_context, argv=command_line())
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=batch, config=config)
 
@@ -98,9 +100,10 @@ class CellsSweeper(BasicSweeper):
         returns: list[Sequence[JobReturn]] = []
         previous = signal.signal(signal.SIGTERM, _raise_interrupted)
         try:
-            for start in range(0, len(names), self.max_array):
-                chunk = names[start:start + self.max_array]
+            start = 0
+            for chunk in tasks.launches(names, self.max_array):
                 returns.append(self._launch(folder, chunk, start))
+                start += len(chunk)
         except (KeyboardInterrupt, Interrupted) as err:
             sweep.interrupted(folder, signal.SIGTERM if isinstance(err, Interrupted)
                               else signal.SIGINT)
@@ -182,6 +185,9 @@ def _launch_submitit(launcher: Any, folder: Path, chunk: list[str],
 
 #: Seconds a SLURM job may be unknown to ``squeue`` without a result before it counts as lost.
 GONE_AFTER = 30.0
+#: Seconds between two ``squeue`` calls while waiting (each costs the launcher and slurmctld
+#: some CPU; results are checked every second, by their files).
+SQUEUE_EVERY = 10.0
 
 
 def _wait(jobs: list[Any], slurm: bool) -> list[JobReturn | BaseException]:
@@ -193,9 +199,12 @@ def _wait(jobs: list[Any], slurm: bool) -> list[JobReturn | BaseException]:
     """
     results: dict[int, JobReturn | BaseException] = {}
     gone: dict[int, float] = {}
+    asked, active = -SQUEUE_EVERY, set()
     while len(results) < len(jobs):
         waiting = [k for k in range(len(jobs)) if k not in results]
-        active = tasks.slurm_active([jobs[k].job_id for k in waiting]) if slurm else set()
+        if slurm and time.monotonic() - asked >= SQUEUE_EVERY:
+            asked = time.monotonic()
+            active = tasks.slurm_active([jobs[k].job_id for k in waiting])
         for k in waiting:
             job = jobs[k]
             if job.done():

@@ -51,7 +51,7 @@ def test_a_distributed_backend_gives_the_runs_of_joblib(backend, joblib_sweep, t
     """Launched from tmp_path: the workers switch there, so results land below it."""
     proc = sim("-m", "seed=range(0,20)", *TINY, "hydra/launcher=distributed",
                f"hydra.launcher.backend={backend}", "hydra.launcher.n_workers=2",
-               "hydra.sweeper.runs_per_task=5", cwd=tmp_path)
+               "sweep.runs_per_task=5", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     folder = only_sweep(tmp_path)
     info = json.loads((folder / "sweep.json").read_text())
@@ -59,6 +59,14 @@ def test_a_distributed_backend_gives_the_runs_of_joblib(backend, joblib_sweep, t
     assert info["launcher"].endswith("DistributedLauncher")
     assert len(list((folder / TASKS).glob("001-*"))) == 4
     assert summaries(folder) == summaries(joblib_sweep)
+    assert_sweep_command(folder)
+
+
+def assert_sweep_command(folder: Path) -> None:
+    """Every run's manifest records the sweep's command line (python -m sim -m …)."""
+    for path in folder.glob("*/manifest.json"):
+        argv = json.loads(path.read_text())["argv"]
+        assert argv[0].endswith(os.path.join("sim", "__main__.py")) and argv[1] == "-m", argv
 
 
 def _slurm_wanted() -> str | None:
@@ -82,7 +90,7 @@ def slurm() -> None:
 def slurm_args(*extra: str) -> tuple[str, ...]:
     return ("hydra/launcher=submitit_slurm", "hydra.launcher.timeout_min=20",
             "hydra.launcher.mem_gb=2", "hydra.launcher.cpus_per_task=1",
-            "hydra.sweeper.runs_per_task=5", *extra)
+            "sweep.runs_per_task=5", *extra)
 
 
 def sacct_states(job_ids: list[str]) -> dict[str, str]:
@@ -101,6 +109,9 @@ def test_a_sweep_on_slurm_gives_the_runs_of_joblib(slurm, joblib_sweep, tmp_path
     states = sacct_states(jobs)
     assert all(states.get(j, "").startswith("COMPLETED") for j in jobs), states
     assert summaries(folder) == summaries(joblib_sweep)
+    assert_sweep_command(folder)
+    manifest = json.loads(next(folder.glob("*/manifest.json")).read_text())
+    assert "submitit" in " ".join(manifest["worker_argv"])  # the SLURM job's own command
 
 
 def test_a_scancelled_task_is_recorded_as_failed_and_resume_runs_it(slurm, tmp_path):

@@ -2,12 +2,17 @@
 
 Per run (all buyers of one stance), from ``steps.parquet``:
 
-- early unit price: ``Σ revenue / Σ volume`` over steps 1–10 and all suppliers,
-  volume being ``revenue / unit_price`` per row;
+- early unit price: ``Σ product revenue / Σ volume`` over steps 1–10 and all
+  suppliers; product revenue is ``revenue − service_revenue`` (``revenue``
+  includes the service lines, F11) and volume ``product revenue / unit_price``
+  per row;
 - buyer value per buyer: ``Σ_t Σ_j buyer_value / n_buyers`` over the whole run,
-  with ``buyer_value = Σ shipped·(v·q − price paid)`` (the buyers' surplus);
-- non-productive share of face time (M11, F7): the volume-weighted
-  ``transaction_cost`` of the summary window.
+  with ``buyer_value = Σ shipped·(v·q − price paid) − procurement cost`` (the
+  buyers' surplus net of their transaction costs, M11);
+- procurement cost per buyer: ``Σ_t Σ_j buyer_cost / n_buyers`` over the run
+  (purchasing staff time, inspection, blame: M11, L4);
+- non-productive share of face time (M11, F7) and mean trust: averages of the
+  summary window.
 
 Each is averaged over seeds with a 95% CI, per stance and uncertainty.
 """
@@ -29,13 +34,15 @@ EARLY = 10
 
 def per_run(steps: pd.DataFrame, n_buyers: int) -> pd.DataFrame:
     """One row per run: stance, uncertainty, early unit price, value per buyer."""
-    steps = steps.assign(volume=steps["revenue"] / steps["unit_price"])
+    product = steps["revenue"] - steps["service_revenue"]
+    steps = steps.assign(product=product, volume=product / steps["unit_price"])
     rows = []
     for (run, stance, u), frame in steps.groupby(["run", STANCE, UNCERTAINTY]):
         early = frame[frame["step"] <= EARLY]
         rows.append({"run": run, STANCE: stance, UNCERTAINTY: u,
-                     "early_price": early["revenue"].sum() / early["volume"].sum(),
-                     "value_per_buyer": frame["buyer_value"].sum() / n_buyers})
+                     "early_price": early["product"].sum() / early["volume"].sum(),
+                     "value_per_buyer": frame["buyer_value"].sum() / n_buyers,
+                     "procurement_per_buyer": frame["buyer_cost"].sum() / n_buyers})
     return pd.DataFrame(rows)
 
 
@@ -43,12 +50,15 @@ def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Figure ``stance.png`` (price now, value later, vs uncertainty) and its table."""
     n_buyers = int(sweep_config(folder, runs)["market"]["n_buyers"])
     table = per_run(steps_with_cells(folder, runs), n_buyers)
-    tc = runs.groupby(["run", STANCE, UNCERTAINTY])["transaction_cost"].mean().reset_index()
+    tc = runs.groupby(["run", STANCE, UNCERTAINTY])[["transaction_cost", "mean_trust"]].mean()
+    tc = tc.reset_index()
     table = table.merge(tc, on=["run", STANCE, UNCERTAINTY])
     measures = {"early_price": f"Unit price paid, steps 1–{EARLY}",
                 "value_per_buyer": "Buyer value per buyer over the run",
-                "transaction_cost": "Non-productive share of face time"}
-    fig, axes = plt.subplots(1, len(measures), figsize=(14, 4), constrained_layout=True)
+                "procurement_per_buyer": "Procurement cost per buyer over the run",
+                "transaction_cost": "Non-productive share of face time",
+                "mean_trust": "Mean trust"}
+    fig, axes = plt.subplots(1, len(measures), figsize=(18, 4), constrained_layout=True)
     lines = ["| stance | uncertainty | " + " | ".join(measures.values()) + " |",
              "|---" * (2 + len(measures)) + "|"]
     summary = {}

@@ -3,12 +3,17 @@
 Per run (all buyers of one stance), from ``steps.parquet``, read one run at a time
 (:func:`sim.report.run_steps`: the memory of one run, whatever the number of runs):
 
-- early unit price: ``Σ revenue / Σ volume`` over steps 1–10 and all suppliers,
-  volume being ``revenue / unit_price`` per row;
+- early unit price: ``Σ product revenue / Σ volume`` over steps 1–10 and all
+  suppliers; product revenue is ``revenue − service_revenue`` (``revenue``
+  includes the service lines, F11) and volume ``product revenue / unit_price``
+  per row;
 - buyer value per buyer: ``Σ_t Σ_j buyer_value / n_buyers`` over the whole run,
-  with ``buyer_value = Σ shipped·(v·q − price paid)`` (the buyers' surplus);
-- non-productive share of face time (M11, F7): the volume-weighted
-  ``transaction_cost`` of the summary window.
+  with ``buyer_value = Σ shipped·(v·q − price paid) − procurement cost`` (the
+  buyers' surplus net of their transaction costs, M11);
+- procurement cost per buyer: ``Σ_t Σ_j buyer_cost / n_buyers`` over the run
+  (purchasing staff time, inspection, blame: M11, L4);
+- non-productive share of face time (M11, F7) and mean trust: averages of the
+  summary window.
 
 Each is averaged over seeds with a 95% CI, per stance and uncertainty.
 """
@@ -32,14 +37,16 @@ def per_run(folder: Path, runs: pd.DataFrame, n_buyers: int) -> pd.DataFrame:
     """One row per run: stance, uncertainty, early unit price, value per buyer."""
     cells = runs.drop_duplicates("run").set_index("run")
     rows = []
-    for run, frame in run_steps(folder, runs, ["step", "revenue", "unit_price", "buyer_value"],
-                                "the buyer_stance analysis"):
-        frame = frame.assign(volume=frame["revenue"] / frame["unit_price"])
+    columns = ["step", "revenue", "service_revenue", "unit_price", "buyer_value", "buyer_cost"]
+    for run, frame in run_steps(folder, runs, columns, "the buyer_stance analysis"):
+        product = frame["revenue"] - frame["service_revenue"]
+        frame = frame.assign(product=product, volume=product / frame["unit_price"])
         early = frame[frame["step"] <= EARLY]
         rows.append({"run": run, STANCE: cells.at[run, STANCE],
                      UNCERTAINTY: cells.at[run, UNCERTAINTY],
-                     "early_price": early["revenue"].sum() / early["volume"].sum(),
-                     "value_per_buyer": frame["buyer_value"].sum() / n_buyers})
+                     "early_price": early["product"].sum() / early["volume"].sum(),
+                     "value_per_buyer": frame["buyer_value"].sum() / n_buyers,
+                     "procurement_per_buyer": frame["buyer_cost"].sum() / n_buyers})
     return pd.DataFrame(rows)
 
 
@@ -47,12 +54,15 @@ def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Figure ``stance.png`` (price now, value later, vs uncertainty) and its table."""
     n_buyers = int(sweep_config(folder, runs)["market"]["n_buyers"])
     table = per_run(folder, runs, n_buyers)
-    tc = runs.groupby(["run", STANCE, UNCERTAINTY])["transaction_cost"].mean().reset_index()
+    tc = runs.groupby(["run", STANCE, UNCERTAINTY])[["transaction_cost", "mean_trust"]].mean()
+    tc = tc.reset_index()
     table = table.merge(tc, on=["run", STANCE, UNCERTAINTY])
     measures = {"early_price": f"Unit price paid, steps 1–{EARLY}",
                 "value_per_buyer": "Buyer value per buyer over the run",
-                "transaction_cost": "Non-productive share of face time"}
-    fig, axes = plt.subplots(1, len(measures), figsize=(14, 4), constrained_layout=True)
+                "procurement_per_buyer": "Procurement cost per buyer over the run",
+                "transaction_cost": "Non-productive share of face time",
+                "mean_trust": "Mean trust"}
+    fig, axes = plt.subplots(1, len(measures), figsize=(18, 4), constrained_layout=True)
     lines = ["| stance | uncertainty | " + " | ".join(measures.values()) + " |",
              "|---" * (2 + len(measures)) + "|"]
     summary = {}

@@ -4,7 +4,9 @@ Reads every supplier of every run (``summary.json``, summary window) and asks:
 does profit follow market share, or share of wallet? It reports rank
 correlations over all suppliers, and counts the within-market pairs of
 suppliers where the one with the *smaller* market share earns *more* (F11's
-"a 30% firm out-earns a 45% firm"), with the largest such share gap found.
+"a 30% firm out-earns a 45% firm"), with the largest such share gap found,
+how often the smaller firm has the larger share of wallet and of service
+revenue (F11's reason), and which strategies the pairs are.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from scipy import stats
 from sim.report import save_figure
 
 F11_SMALL, F11_LARGE = (0.25, 0.35), (0.40, 0.50)  # "a 30% firm out-earns a 45% firm"
-COLUMNS = ("market_share", "share_of_wallet", "profit", "clv", "retention")
+COLUMNS = ("market_share", "share_of_wallet", "profit", "clv", "retention", "service_revenue")
 
 
 def suppliers(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
@@ -45,6 +47,8 @@ def inversions(table: pd.DataFrame) -> pd.DataFrame:
                              "small_profit": small["profit"], "large_profit": large["profit"],
                              "small_wallet": small["share_of_wallet"],
                              "large_wallet": large["share_of_wallet"],
+                             "small_service": small["service_revenue"],
+                             "large_service": large["service_revenue"],
                              "small": small["strategy"], "large": large["strategy"]})
     return pd.DataFrame(rows)
 
@@ -74,7 +78,7 @@ def analyse(folder: Path, runs: pd.DataFrame) -> str:
 
     lines = ["| Spearman rank correlation, all suppliers | with profit | with CLV |",
              "|---|---|---|"]
-    for x in ("market_share", "share_of_wallet", "retention"):
+    for x in ("market_share", "share_of_wallet", "retention", "service_revenue"):
         cells = [stats.spearmanr(table[x], table[y], nan_policy="omit")[0]
                  for y in ("profit", "clv")]
         lines.append(f"| {x.replace('_', ' ')} | {cells[0]:.3f} | {cells[1]:.3f} |")
@@ -85,6 +89,13 @@ def analyse(folder: Path, runs: pd.DataFrame) -> str:
               f"more: **{len(inv)} of {pairs}**; with shares like F11's (smaller in "
               f"{list(F11_SMALL)}, larger in {list(F11_LARGE)}): **{len(like_f11)}**."]
     if len(inv):
+        deeper = (inv["small_wallet"] > inv["large_wallet"]).mean()
+        services = (inv["small_service"] > inv["large_service"]).mean()
+        kinds = (inv["small"] + " > " + inv["large"]).value_counts()
+        lines += ["", f"In those pairs the smaller firm has the larger share of wallet in "
+                  f"**{deeper:.0%}** and the larger service revenue in **{services:.0%}**. "
+                  "Pairs (smaller > larger): "
+                  + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in kinds.items()) + "."]
         gap = inv.assign(gap=inv["large_share"] - inv["small_share"]).nlargest(3, "gap")
         lines += ["", "Largest such share gaps:", "",
                   "| run | smaller (share, wallet, profit) | larger (share, wallet, profit) |",

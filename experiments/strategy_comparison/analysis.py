@@ -16,7 +16,7 @@ import pandas as pd
 from sim.report import KEY_OUTCOMES, mean_ci, save_figure
 
 BREADTH = "buyers.needs_breadth"
-OUTCOMES = ("market_share", "profit", "share_of_wallet", "mean_trust")
+OUTCOMES = ("market_share", "profit", "share_of_wallet", "mean_trust", "strategic_partners")
 PAIRS = (("company_wide", "lone_seller"), ("hybrid", "lone_seller"))
 
 
@@ -39,7 +39,7 @@ def crossover(table: pd.DataFrame) -> float:
 
 def analyse(folder: Path, runs: pd.DataFrame) -> str:
     """Gap figure (``gaps.png``) and a table of gaps and crossovers."""
-    fig, axes = plt.subplots(1, len(OUTCOMES), figsize=(16, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, len(OUTCOMES), figsize=(18, 4), constrained_layout=True)
     lines = ["Gap = outcome of the first strategy minus the lone seller's, in the same market "
              "(mean [95% CI] over seeds).", "",
              "| outcome | pair | " + " | ".join(f"breadth {b:g}" for b in

@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--jobs", type=_typed(int, lambda v: v >= 1, "an integer ≥ 1"), default=1,
                    help="--sensitivity: worker processes")
     c.add_argument("--out", metavar="FILE", help="--sensitivity: also write the JSON to FILE")
+    c.add_argument("--cache", metavar="FILE", help="--sensitivity: keep finished runs in FILE "
+                   "(JSON lines) and resume from it")
     return p
 
 
@@ -147,7 +149,7 @@ def _run_crossover(args: argparse.Namespace) -> int:
 
 def _run_sensitivity(args: argparse.Namespace) -> int:
     result = crossover.sensitivity(args.params, args.seeds or crossover.SENSITIVITY_SEEDS,
-                                   args.factor, jobs=args.jobs)
+                                   args.factor, jobs=args.jobs, cache=args.cache)
     for k in crossover.OUTCOMES:
         print(crossover.sensitivity_table(result, k), end="\n\n")
     doc = result.as_dict()

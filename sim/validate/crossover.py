@@ -25,8 +25,10 @@ on the same seeds, in parallel processes; ``docs/calibration.md`` reads it.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -194,8 +196,9 @@ NOT_FREE: dict[str, str] = {
 FACTOR = 0.25
 #: seeds 0…K−1 of the sensitivity table: enough to rank parameters, not to resolve small shifts
 SENSITIVITY_SEEDS = 4
-#: the breadth grid of the sensitivity runs (both baseline crossovers lie inside it)
-SENSITIVITY_BREADTHS: tuple[float, ...] = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
+#: the breadth grid of the sensitivity runs: coarser than :data:`BREADTHS` (the 205 variants
+#: take about 3 runs per seed on it), and both baseline crossovers lie inside it
+SENSITIVITY_BREADTHS: tuple[float, ...] = (0.15, 0.25, 0.35, 0.45)
 
 
 def _lookup(name: str) -> tuple[float | None, Interval]:
@@ -346,7 +349,7 @@ class SensitivityResult:
 def sensitivity(params: Sequence[str] | None = None, seeds: int = SENSITIVITY_SEEDS,
                 factor: float = FACTOR, *, jobs: int = 1, overrides: tuple[str, ...] = (),
                 breadths: Sequence[float] = SENSITIVITY_BREADTHS,
-                progress: bool = True) -> SensitivityResult:
+                progress: bool = True, cache: str | None = None) -> SensitivityResult:
     """One-at-a-time sensitivity of both crossovers to each parameter (default: all free ones).
 
     Each parameter is set to its default ×(1 − f) and ×(1 + f) (:func:`scaled`)
@@ -354,7 +357,8 @@ def sensitivity(params: Sequence[str] | None = None, seeds: int = SENSITIVITY_SE
     crossovers are measured on seeds 0…K−1 and the grid ``breadths``, like
     the baseline. A value that breaks a rule relating two fields is reported
     in the row's ``note`` instead of run. The (variant, seed) runs are spread
-    over ``jobs`` processes, with a progress bar on stderr.
+    over ``jobs`` processes, with a progress bar on stderr; ``cache`` makes
+    the run resumable (:func:`_run_chains`).
     """
     params = free_parameters() if params is None else list(params)
     check_parameters(params)
@@ -377,7 +381,7 @@ def sensitivity(params: Sequence[str] | None = None, seeds: int = SENSITIVITY_SE
         variants[name] = [default, *values, sides, ""]
     tasks = {(overrides, s) for s in range(seeds)}
     tasks |= {(side, s) for v in variants.values() if v[3] for side in v[3] for s in range(seeds)}
-    chains = _run_chains(sorted(tasks), grid, jobs, progress)
+    chains = _run_chains(sorted(tasks), grid, jobs, progress, cache)
 
     def measured(ovr: tuple[str, ...]) -> dict[str, Crossover]:
         per_seed = [{k: _cross(grid, chains[(ovr, s)], k) for k in OUTCOMES}
@@ -392,23 +396,49 @@ def sensitivity(params: Sequence[str] | None = None, seeds: int = SENSITIVITY_SE
 
 
 def _run_chains(tasks: Sequence[tuple[tuple[str, ...], int]], grid: tuple[float, ...],
-                jobs: int, progress: bool) -> dict[tuple[tuple[str, ...], int], list]:
-    """:func:`_chain` of every (overrides, seed), in ``jobs`` processes (1: in this one)."""
-    bar = tqdm(total=len(tasks), desc="crossover sensitivity", unit="chain",
+                jobs: int, progress: bool, cache: str | None = None,
+                ) -> dict[tuple[tuple[str, ...], int], list[dict[str, float]]]:
+    """:func:`_chain` of every (overrides, seed), in ``jobs`` processes (1: in this one).
+
+    With ``cache`` (a JSON-lines file), chains already there for this grid and :data:`BASE` are
+    read instead of run, and each new one is appended as it completes, so an
+    interrupted run resumes where it stopped. Chains run seed by seed, so a run
+    stopped early holds complete results for the first seeds.
+    """
+    chains: dict[tuple[tuple[str, ...], int], list[dict[str, float]]] = {}
+    if cache and os.path.exists(cache):
+        with open(cache, encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if tuple(rec["breadths"]) == grid and tuple(rec["base"]) == BASE:
+                    chains[(tuple(rec["overrides"]), rec["seed"])] = rec["gaps"]
+    todo = sorted((t for t in tasks if t not in chains), key=lambda t: (t[1], t[0]))
+    out = open(cache, "a", encoding="utf-8") if cache else None  # noqa: SIM115
+    bar = tqdm(total=len(todo), desc="crossover sensitivity", unit="chain",
                file=sys.stderr, disable=not progress)
-    chains = {}
-    if jobs == 1:
-        for ovr, s in tasks:
-            chains[(ovr, s)] = _chain(ovr, s, grid)
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_chain, ovr, s, grid): (ovr, s) for ovr, s in tasks}
-            for fut in as_completed(futures):
-                chains[futures[fut]] = fut.result()
-                bar.update()
-    bar.close()
-    return chains
+
+    def done(task: tuple[tuple[str, ...], int], gaps: list[dict[str, float]]) -> None:
+        chains[task] = gaps
+        if out:
+            out.write(json.dumps({"base": list(BASE), "overrides": list(task[0]), "seed": task[1],
+                                  "breadths": list(grid), "gaps": gaps}) + "\n")
+            out.flush()
+        bar.update()
+
+    try:
+        if jobs == 1:
+            for ovr, s in todo:
+                done((ovr, s), _chain(ovr, s, grid))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(_chain, ovr, s, grid): (ovr, s) for ovr, s in todo}
+                for fut in as_completed(futures):
+                    done(futures[fut], fut.result())
+    finally:
+        bar.close()
+        if out:
+            out.close()
+    return {t: chains[t] for t in tasks}
 
 
 def sensitivity_table(result: SensitivityResult, outcome: str) -> str:

@@ -286,9 +286,18 @@ def _cross(breadths: Sequence[float], gaps: Sequence[dict[str, float]], outcome:
     return crossing(breadths[:len(gaps)], [g[outcome] for g in gaps])
 
 
+#: A change of a crossover from the baseline: (mean, low, high, seeds) of the paired per-seed
+#: differences, over the seeds where both cross (:func:`interval`).
+Change = tuple[float, float, float, int]
+
+
 @dataclass(frozen=True)
 class Sensitivity:
-    """One parameter's crossovers at ×(1 − f) and ×(1 + f) (None: not varied, see ``note``)."""
+    """One parameter's crossovers at ×(1 − f) and ×(1 + f) (None: not varied, see ``note``).
+
+    ``changes[side][outcome]`` is the change from the baseline, ``side`` being
+    "low" or "high": seed by seed, so that the seeds' common randomness cancels.
+    """
 
     parameter: str
     default: float | None
@@ -296,12 +305,12 @@ class Sensitivity:
     high: float | None
     at_low: dict[str, Crossover] | None
     at_high: dict[str, Crossover] | None
+    changes: dict[str, dict[str, Change]] | None
     note: str = ""
 
-    def change(self, side: str, outcome: str, baseline: dict[str, Crossover]) -> float:
-        """Crossover mean at ``side`` ("low" or "high") minus the baseline's (NaN if unknown)."""
-        at = self.at_low if side == "low" else self.at_high
-        return math.nan if at is None else at[outcome].mean - baseline[outcome].mean
+    def change(self, side: str, outcome: str) -> float:
+        """Mean change of the crossover at ``side`` ("low" or "high"); NaN if unknown."""
+        return math.nan if self.changes is None else self.changes[side][outcome][0]
 
 
 @dataclass(frozen=True)
@@ -317,7 +326,7 @@ class SensitivityResult:
 
     def largest(self, row: Sensitivity, outcome: str) -> float:
         """The larger absolute change of the two sides (0 when neither is known)."""
-        changes = [abs(row.change(s, outcome, self.baseline)) for s in ("low", "high")]
+        changes = [abs(row.change(s, outcome)) for s in ("low", "high")]
         return max((c for c in changes if math.isfinite(c)), default=0.0)
 
     def as_dict(self) -> dict:
@@ -336,10 +345,14 @@ class SensitivityResult:
             row: dict = {"parameter": r.parameter, "default": num(r.default),
                          "low": num(r.low), "high": num(r.high), "note": r.note}
             for k in OUTCOMES:
-                row[k] = None if r.at_low is None or r.at_high is None else {
-                    "at_low": cross(r.at_low[k]), "at_high": cross(r.at_high[k]),
-                    "change_low": num(r.change("low", k, self.baseline)),
-                    "change_high": num(r.change("high", k, self.baseline))}
+                if r.at_low is None or r.at_high is None or r.changes is None:
+                    row[k] = None
+                    continue
+                row[k] = {"at_low": cross(r.at_low[k]), "at_high": cross(r.at_high[k])}
+                for side in ("low", "high"):
+                    mean, low, high, n = r.changes[side][k]
+                    row[k][f"change_{side}"] = num(mean)
+                    row[k][f"change_{side}_ci"] = [num(low), num(high)]
             rows.append(row)
         return {"factor": self.factor, "seeds": self.seeds, "breadths": list(self.breadths),
                 "base": [*BASE, *self.overrides],
@@ -363,35 +376,46 @@ def sensitivity(params: Sequence[str] | None = None, seeds: int = SENSITIVITY_SE
     params = free_parameters() if params is None else list(params)
     check_parameters(params)
     grid = tuple(float(b) for b in breadths)
-    variants: dict[str, list] = {}
+    # name -> (low and high value, their overrides, or a note on why the parameter is not run)
+    variants: dict[str, tuple[tuple[float, float] | None, list[tuple[str, ...]], str]] = {}
     for name in params:
         values = scaled(name, factor)
-        default = _lookup(name)[0]
         if values is None:
-            variants[name] = [default, None, None, None,
-                              f"not varied: default {'null' if default is None else 0}"]
+            default = _lookup(name)[0]
+            variants[name] = (None, [], f"not varied: default {'null' if default is None else 0}")
             continue
         sides = [(*overrides, f"{name}={v}") for v in values]
         try:
             for side in sides:
                 make_config([*BASE, *side, f"buyers.needs_breadth={grid[0]}", "seed=0"])
         except ConfigError as err:
-            variants[name] = [default, *values, None, f"not run: {err}"]
+            variants[name] = (values, [], f"not run: {err}")
             continue
-        variants[name] = [default, *values, sides, ""]
+        variants[name] = (values, sides, "")
     tasks = {(overrides, s) for s in range(seeds)}
-    tasks |= {(side, s) for v in variants.values() if v[3] for side in v[3] for s in range(seeds)}
+    tasks |= {(side, s) for _, sides, _ in variants.values() for side in sides
+              for s in range(seeds)}
     chains = _run_chains(sorted(tasks), grid, jobs, progress, cache)
 
+    def per_seed(ovr: tuple[str, ...]) -> list[dict[str, float]]:
+        return [{k: _cross(grid, chains[(ovr, s)], k) for k in OUTCOMES} for s in range(seeds)]
+
     def measured(ovr: tuple[str, ...]) -> dict[str, Crossover]:
-        per_seed = [{k: _cross(grid, chains[(ovr, s)], k) for k in OUTCOMES}
-                    for s in range(seeds)]
-        return {c.outcome: c for c in summarise(per_seed)}
+        return {c.outcome: c for c in summarise(per_seed(ovr))}
+
+    def change(ovr: tuple[str, ...]) -> dict[str, Change]:
+        pairs = list(zip(per_seed(ovr), per_seed(overrides), strict=True))
+        return {k: interval([a[k] - b[k] for a, b in pairs]) for k in OUTCOMES}
 
     rows = []
-    for name, (default, low, high, sides, note) in variants.items():
-        at = [measured(side) for side in sides] if sides else [None, None]
-        rows.append(Sensitivity(name, default, low, high, at[0], at[1], note))
+    for name, (values, sides, note) in variants.items():
+        low, high = values or (None, None)
+        default = _lookup(name)[0]
+        if not sides:
+            rows.append(Sensitivity(name, default, low, high, None, None, None, note))
+            continue
+        rows.append(Sensitivity(name, default, low, high, measured(sides[0]), measured(sides[1]),
+                                {"low": change(sides[0]), "high": change(sides[1])}, note))
     return SensitivityResult(factor, seeds, grid, overrides, measured(overrides), rows)
 
 
@@ -449,6 +473,13 @@ def sensitivity_table(result: SensitivityResult, outcome: str) -> str:
         text = f"{c.mean:.3f} [{c.low:.3f}, {c.high:.3f}]" if c.crossed > 1 else f"{c.mean:.3f}"
         return text if c.crossed == c.seeds else f"{text} ({c.crossed} of {c.seeds})"
 
+    def delta(r: Sensitivity, side: str) -> str:
+        assert r.changes is not None
+        mean, low, high, n = r.changes[side][outcome]
+        if n == 0:
+            return "n/a"
+        return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]" if n > 1 else f"{mean:+.3f}"
+
     f, base = result.factor, result.baseline
     lines = [f"{outcome} crossover, baseline {cell(base[outcome])} "
              f"(seeds 0–{result.seeds - 1}, breadths {result.breadths[0]}–{result.breadths[-1]})",
@@ -461,6 +492,5 @@ def sensitivity_table(result: SensitivityResult, outcome: str) -> str:
             continue
         lines.append(
             f"| {r.parameter} | {r.default:g} | {r.low:g} | {cell(r.at_low[outcome])} | "
-            f"{r.change('low', outcome, base):+.3f} | {r.high:g} | {cell(r.at_high[outcome])} | "
-            f"{r.change('high', outcome, base):+.3f} |")
+            f"{delta(r, 'low')} | {r.high:g} | {cell(r.at_high[outcome])} | {delta(r, 'high')} |")
     return "\n".join(lines)

@@ -49,12 +49,37 @@ def test_free_parameters_leave_out_sizes_the_axis_and_wkh_only_fields():
             "strategy.company_wide.price_factor", "sales.capacity"} <= set(names)
 
 
+def test_chain_runs_only_the_points_the_first_crossing_needs(monkeypatch):
+    calls: list[float] = []
+
+    def fake_gap(breadth: float, seed: int, overrides: tuple[str, ...] = ()) -> dict:
+        calls.append(breadth)
+        return {"market_share": breadth - (0.25 if seed == 0 else 0.1), "profit": breadth - 0.45}
+
+    monkeypatch.setattr(crossover, "gap", fake_gap)
+    grid = (0.05, 0.15, 0.25, 0.35, 0.45, 0.55)
+    # seed 0: every gap < 0 at 0.15, so 0.05 cannot matter; both have crossed at 0.45
+    chain = crossover._chain((), 0, grid)
+    assert calls == [0.15, 0.25, 0.35, 0.45] and chain[0] is None
+    # seed 1: the share gap is ≥ 0 at 0.15 already, so 0.05 is run
+    calls.clear()
+    chain = crossover._chain((), 1, grid)
+    assert calls == [0.15, 0.05, 0.25, 0.35, 0.45]
+    full = [fake_gap(b, 1) for b in grid]
+    for k in crossover.OUTCOMES:
+        assert crossover._cross(grid, chain, k) == pytest.approx(
+            crossover.crossing(grid, [g[k] for g in full]))
+    assert crossover._cross(grid, chain, "market_share") == pytest.approx(0.1)
+
+
 def test_a_bogus_parameter_is_named_with_the_allowed_ones():
     with pytest.raises(ConfigError, match="'relationship.bogus'") as err:
         crossover.sensitivity(["relationship.bogus"], seeds=2, progress=False)
     assert "relationship.decay" in str(err.value)
     with pytest.raises(ConfigError, match="factor"):
         crossover.scaled("relationship.decay", 1.5)
+    with pytest.raises(ConfigError, match="breadths"):
+        crossover.sensitivity(["relationship.decay"], breadths=(0.3,), progress=False)
 
 
 def test_cli_rejects_a_bogus_parameter_with_exit_2(capsys):

@@ -197,8 +197,8 @@ FACTOR = 0.25
 #: seeds 0…K−1 of the sensitivity table: enough to rank parameters, not to resolve small shifts
 SENSITIVITY_SEEDS = 4
 #: the breadth grid of the sensitivity runs: coarser than :data:`BREADTHS` (the 205 variants
-#: take about 3 runs per seed on it), and both baseline crossovers lie inside it
-SENSITIVITY_BREADTHS: tuple[float, ...] = (0.15, 0.25, 0.35, 0.45)
+#: take about 3 runs per seed on it, :func:`_chain`), and wide enough for both crossovers
+SENSITIVITY_BREADTHS: tuple[float, ...] = (0.05, 0.15, 0.25, 0.35, 0.45)
 
 
 def _lookup(name: str) -> tuple[float | None, Interval]:
@@ -266,24 +266,30 @@ def scaled(name: str, factor: float = FACTOR) -> tuple[float, float] | None:
 
 
 def _chain(overrides: tuple[str, ...], seed: int,
-           breadths: tuple[float, ...]) -> list[dict[str, float]]:
-    """Gaps along the grid, up to the first point where every outcome has crossed.
+           breadths: tuple[float, ...]) -> list[dict[str, float] | None]:
+    """Gaps along the grid, as many as :func:`crossing` needs (None: a point not run).
 
-    Points beyond it cannot change :func:`crossing`, which takes the first
-    crossing, so they are not run.
+    The first point is run only when some gap is already ≥ 0 at the second
+    (else no crossing lies between them), and the points beyond the one where
+    every outcome has crossed are not run: :func:`crossing` takes the first
+    crossing, so neither could change it.
     """
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    gaps: list[dict[str, float]] = []
-    for b in breadths:
+    gaps: list[dict[str, float] | None] = [None]
+    for b in breadths[1:]:
         gaps.append(gap(b, seed, overrides))
+        if len(gaps) == 2 and any(v >= 0 for v in gaps[1].values()):
+            gaps[0] = gap(breadths[0], seed, overrides)
         if all(math.isfinite(_cross(breadths, gaps, k)) for k in OUTCOMES):
             break
     return gaps
 
 
-def _cross(breadths: Sequence[float], gaps: Sequence[dict[str, float]], outcome: str) -> float:
-    """:func:`crossing` of one outcome on the first ``len(gaps)`` grid points."""
-    return crossing(breadths[:len(gaps)], [g[outcome] for g in gaps])
+def _cross(breadths: Sequence[float], gaps: Sequence[dict[str, float] | None],
+           outcome: str) -> float:
+    """:func:`crossing` of one outcome on the first ``len(gaps)`` grid points (None: NaN)."""
+    return crossing(breadths[:len(gaps)],
+                    [math.nan if g is None else g[outcome] for g in gaps])
 
 
 #: A change of a crossover from the baseline: (mean, low, high, seeds) of the paired per-seed
@@ -376,6 +382,9 @@ def sensitivity(params: Sequence[str] | None = None, seeds: int = SENSITIVITY_SE
     params = free_parameters() if params is None else list(params)
     check_parameters(params)
     grid = tuple(float(b) for b in breadths)
+    if len(grid) < 2 or list(grid) != sorted(set(grid)):
+        raise ConfigError(f"breadths={list(grid)} is not allowed: expected an increasing grid "
+                          "of at least two needs breadths")
     # name -> (low and high value, their overrides, or a note on why the parameter is not run)
     variants: dict[str, tuple[tuple[float, float] | None, list[tuple[str, ...]], str]] = {}
     for name in params:
@@ -421,7 +430,7 @@ def sensitivity(params: Sequence[str] | None = None, seeds: int = SENSITIVITY_SE
 
 def _run_chains(tasks: Sequence[tuple[tuple[str, ...], int]], grid: tuple[float, ...],
                 jobs: int, progress: bool, cache: str | None = None,
-                ) -> dict[tuple[tuple[str, ...], int], list[dict[str, float]]]:
+                ) -> dict[tuple[tuple[str, ...], int], list[dict[str, float] | None]]:
     """:func:`_chain` of every (overrides, seed), in ``jobs`` processes (1: in this one).
 
     With ``cache`` (a JSON-lines file), chains already there for this grid and :data:`BASE` are
@@ -429,7 +438,7 @@ def _run_chains(tasks: Sequence[tuple[tuple[str, ...], int]], grid: tuple[float,
     interrupted run resumes where it stopped. Chains run seed by seed, so a run
     stopped early holds complete results for the first seeds.
     """
-    chains: dict[tuple[tuple[str, ...], int], list[dict[str, float]]] = {}
+    chains: dict[tuple[tuple[str, ...], int], list[dict[str, float] | None]] = {}
     if cache and os.path.exists(cache):
         with open(cache, encoding="utf-8") as fh:
             for line in fh:
@@ -441,7 +450,7 @@ def _run_chains(tasks: Sequence[tuple[tuple[str, ...], int]], grid: tuple[float,
     bar = tqdm(total=len(todo), desc="crossover sensitivity", unit="chain",
                file=sys.stderr, disable=not progress)
 
-    def done(task: tuple[tuple[str, ...], int], gaps: list[dict[str, float]]) -> None:
+    def done(task: tuple[tuple[str, ...], int], gaps: list[dict[str, float] | None]) -> None:
         chains[task] = gaps
         if out:
             out.write(json.dumps({"base": list(BASE), "overrides": list(task[0]), "seed": task[1],

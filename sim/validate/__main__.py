@@ -155,8 +155,9 @@ def _run_sensitivity(args: argparse.Namespace) -> int:
     doc = result.as_dict()
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, indent=1)
-            fh.write("\n")
+            rows = ",\n".join(json.dumps(r) for r in doc["rows"])  # one parameter a line
+            head = json.dumps({k: v for k, v in doc.items() if k != "rows"})
+            fh.write(f'{head[:-1]}, "rows": [\n{rows}\n]}}\n')
         print(f"written: {args.out}")
     if args.json:
         print(json.dumps(doc))

@@ -1,9 +1,10 @@
 """Command line: ``python -m sim.validate wkh|facts|crossover …``.
 
 Prints a readable report; with ``--json`` the last line of stdout is one JSON
-document (an object for ``wkh``, a list for ``facts`` and ``crossover``).
-Exit status: 0 when every check passes (for ``crossover``: both outcomes
-cross inside the grid in every seed), 1 when one fails, 2 for bad arguments.
+document (an object for ``wkh`` and ``crossover --sensitivity``, a list for
+``facts`` and ``crossover``). Exit status: 0 when every check passes (for
+``crossover``: both outcomes cross inside the grid in every seed; for
+``--sensitivity``: at the baseline), 1 when one fails, 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -68,9 +69,22 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("crossover", help="needs breadth where company-wide overtakes lone "
                                          "sellers in share and profit (with 95% CIs)")
     c.add_argument("--seeds", type=_typed(int, lambda v: v >= 2, "an integer ≥ 2"),
-                   default=facts.DEFAULT_SEEDS, help="seeds (≥ 2 for a CI)")
-    c.add_argument("--json", action="store_true", help="print one JSON list on the last line")
+                   help=f"seeds (≥ 2 for a CI; default {facts.DEFAULT_SEEDS}, "
+                        f"{crossover.SENSITIVITY_SEEDS} with --sensitivity)")
+    c.add_argument("--json", action="store_true", help="print one JSON document on the last line")
     c.add_argument("--plot", metavar="FILE", help="write the figure (PNG) to FILE")
+    c.add_argument("--sensitivity", action="store_true",
+                   help="one-at-a-time sensitivity of both crossovers to each free parameter")
+    c.add_argument("--factor", type=_typed(float, lambda v: 0 < v < 1, "a number in (0, 1)"),
+                   default=crossover.FACTOR, help="--sensitivity: vary each parameter "
+                   "×(1 − f) and ×(1 + f) (default %(default)s)")
+    c.add_argument("--params", nargs="+", metavar="NAME", choices=crossover.free_parameters(),
+                   help="--sensitivity: only these parameters (dotted config paths)")
+    c.add_argument("--jobs", type=_typed(int, lambda v: v >= 1, "an integer ≥ 1"), default=1,
+                   help="--sensitivity: worker processes")
+    c.add_argument("--out", metavar="FILE", help="--sensitivity: also write the JSON to FILE")
+    c.add_argument("--cache", metavar="FILE", help="--sensitivity: keep finished runs in FILE "
+                   "(JSON lines) and resume from it")
     return p
 
 
@@ -127,13 +141,32 @@ def _run_facts(args: argparse.Namespace) -> int:
 
 
 def _run_crossover(args: argparse.Namespace) -> int:
-    rows = crossover.measure(args.seeds)
+    if args.sensitivity:
+        return _run_sensitivity(args)
+    rows = crossover.measure(args.seeds or facts.DEFAULT_SEEDS)
     print(crossover.table(rows))
     if args.plot:
-        print(f"figure: {crossover.plot(args.seeds, args.plot)}")
+        print(f"figure: {crossover.plot(args.seeds or facts.DEFAULT_SEEDS, args.plot)}")
     if args.json:
         print(json.dumps([r.as_dict() for r in rows]))
     return 0 if all(r.crossed == r.seeds for r in rows) else 1
+
+
+def _run_sensitivity(args: argparse.Namespace) -> int:
+    result = crossover.sensitivity(args.params, args.seeds or crossover.SENSITIVITY_SEEDS,
+                                   args.factor, jobs=args.jobs, cache=args.cache)
+    for k in crossover.OUTCOMES:
+        print(crossover.sensitivity_table(result, k), end="\n\n")
+    doc = result.as_dict()
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            rows = ",\n".join(json.dumps(r) for r in doc["rows"])  # one parameter a line
+            head = json.dumps({k: v for k, v in doc.items() if k != "rows"})
+            fh.write(f'{head[:-1]}, "rows": [\n{rows}\n]}}\n')
+        print(f"written: {args.out}")
+    if args.json:
+        print(json.dumps(doc))
+    return 0 if all(c.crossed == c.seeds for c in result.baseline.values()) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -191,6 +191,7 @@ NOT_FREE: dict[str, str] = {
     "market.n_suppliers": "market size (two firms of each strategy)",
     "market.profit_per_purchase": "used only with payoff=constant (the WKH case, §4)",
     "buyers.needs_breadth": "the crossover's own axis",
+    "market.retention_window": "a measure (retention's window), not a mechanism",
 }
 #: relative change of a parameter: ×(1 − f) and ×(1 + f)
 FACTOR = 0.25

@@ -346,11 +346,12 @@ def test_buyer_stance_reads_one_run_at_a_time_and_gives_the_in_memory_table(stan
     assert len(reads) == 6 and max(reads) == (12 + 1) * 4  # one run's rows per read
     steps = load_steps(stance).merge(runs[["run", "buyers", "market.uncertainty"]]
                                      .drop_duplicates("run"), on="run")
-    steps["volume"] = steps["revenue"] / steps["unit_price"]
-    early = steps[steps["step"] <= 10].groupby("run")[["revenue", "volume"]].sum()
+    steps["product"] = steps["revenue"] - steps["service_revenue"]  # revenue has service lines
+    steps["volume"] = steps["product"] / steps["unit_price"]
+    early = steps[steps["step"] <= 10].groupby("run")[["product", "volume"]].sum()
     expected = pd.DataFrame({
         "run": early.index,
-        "early_price": (early["revenue"] / early["volume"]).to_numpy(),
+        "early_price": (early["product"] / early["volume"]).to_numpy(),
         "value_per_buyer": (steps.groupby("run")["buyer_value"].sum() / 60).to_numpy()})
     pd.testing.assert_frame_equal(got[["run", "early_price", "value_per_buyer"]], expected)
     assert set(zip(got["buyers"], got["market.uncertainty"], strict=True)) == {

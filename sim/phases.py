@@ -71,11 +71,12 @@ def _add_at(total: np.ndarray, index: np.ndarray, values: np.ndarray | int = 1) 
         np.add.at(total, index, values)
 
 
-def _learning_rate(market: Market, cfg: Config, b: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """``r·o``: what an interaction on ties (b, s) can teach the seller (F10, M12, F8)."""
+def _learning_rate(market: Market, cfg: Config, b: np.ndarray,
+                   trust: np.ndarray) -> np.ndarray:
+    """``r·o``: what an interaction with buyers ``b`` at ``trust`` teaches (F10, M12)."""
     rel = cfg.relationship
     return rel.learning_rate * improvement.openness(
-        market.ties.trust[b, s], market.buyers.adversarial[b], rel.learning_trust_weight,
+        trust, market.buyers.adversarial[b], rel.learning_trust_weight,
         rel.adversarial_withholding,
     )
 
@@ -84,7 +85,8 @@ def _touch(market: Market, cfg: Config, b, s, person_bond, firm_bond) -> None:
     """A contact on ties (b, s): knowledge and bonds grow, silence is uncovered (M5, M9)."""
     t = market.ties
     t.last_contact[b, s] = market.now
-    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], _learning_rate(market, cfg, b, s))
+    rate = _learning_rate(market, cfg, b, t.trust[b, s])
+    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], rate)
     t.loyalty_person[b, s] += person_bond
     t.loyalty_firm[b, s] += firm_bond
     uncovered = t.silent[b, s]
@@ -345,9 +347,7 @@ def learn(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
         return
     t, rel = market.ties, cfg.relationship
     b, s = p.buyer, p.supplier
-    rate = rel.learning_rate * improvement.openness(
-        p.trust_after, ~p.partnership, rel.learning_trust_weight, rel.adversarial_withholding
-    )
+    rate = _learning_rate(market, cfg, b, p.trust_after)
     knowledge = contact.learn(p.knowledge, rate)
     joint = improvement.qualifies(p.trust_after, ~p.short, p.partnership,
                                   rel.improvement_threshold)
@@ -548,7 +548,8 @@ def invest_in_dependency(market: Market, cfg: Config, rng: Rng, cols: Cols) -> N
     chosen = developed & (rng.random(developed.shape) < market.policy.dependency_investment[cols])
     b, s = _ties_of(chosen, cols)
     t.dependency[b, s] = dependency.invested(t.dependency[b, s], rel.dependency_step)
-    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], _learning_rate(market, cfg, b, s))
+    rate = _learning_rate(market, cfg, b, t.trust[b, s])
+    t.knowledge[b, s] = contact.learn(t.knowledge[b, s], rate)
     _add_at(market.ledger.investments, s, 1)
 
 

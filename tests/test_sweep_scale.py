@@ -395,3 +395,14 @@ def test_the_command_line_as_typed_is_the_one_hydra_was_given(monkeypatch):
     assert command_line() == typed
     monkeypatch.setattr(sys, "argv", ["worker.py"])
     assert command_line() == ["worker.py"]
+
+
+@pytest.mark.parametrize("name", ["1234e56789", "0000000001"])
+def test_a_run_name_that_reads_as_a_number_stays_the_folder_name(name, tmp_path, monkeypatch):
+    """Run names are 10 hex digits; some read as numbers (``1234e56789`` as 1.234e+56792,
+    i.e. inf): the folder must still be the name, and the only run folder."""
+    monkeypatch.setattr(tasks, "run_name", lambda overrides: name)
+    assert sweep_in_process(tmp_path, monkeypatch, ["seed=0", *TINY]) == 0
+    (folder,) = [p.parent for p in tmp_path.glob("results/sweeps/*/sweep.json")]
+    assert (folder / name / "summary.json").is_file()
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name != TASKS) == [name]

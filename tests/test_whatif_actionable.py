@@ -321,14 +321,15 @@ def test_import_is_light() -> None:
 # ---------------------------------------------------------------- 5. counter-intuitive effects
 
 
-def _results(revenue: list[float], profit: list[float], costs: dict[str, list[float]]
+def _results(revenue: list[float], profit: list[float], costs: dict[str, list[float]],
+             accounts: tuple[float, float] = (10, 10), trust: tuple[float, float] = (0.4, 0.4)
              ) -> Results:
     rows = []
     for scenario, k in (("baseline", 0), ("quality_failure", 1)):
         for seed in range(3):
             row = {"seed": seed, "scenario": scenario, "revenue": revenue[k] + seed,
-                   "profit": profit[k] + seed % 2, "accounts_retained": 10 - k,
-                   "share_of_wallet": 0.5, "mean_trust": 0.4, "cost": 0.0}
+                   "profit": profit[k] + seed % 2, "accounts_retained": accounts[k] + seed,
+                   "share_of_wallet": 0.5, "mean_trust": trust[k] + 0.01 * seed, "cost": 0.0}
             row |= {c: costs.get(c, [0.0, 0.0])[k] for c in COSTS}
             rows.append(row)
     return Results(pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(),
@@ -345,6 +346,17 @@ def test_profit_up_while_revenue_down_is_explained() -> None:
     assert "coordination -100, goods -50 kEUR): fewer active ties carrying coordination" in notes[0]
     plain = _results([1000.0, 900.0], [100.0, 80.0], {})
     assert surprises(paired_table(plain), plain, "kEUR") == []
+
+
+def test_accounts_lost_while_mean_trust_holds_is_explained() -> None:
+    held = _results([1000.0, 900.0], [100.0, 80.0], {}, accounts=(60, 20), trust=(0.35, 0.35))
+    (note,) = surprises(paired_table(held), held, "kEUR")
+    assert note.startswith("quality failure: we keep 40.0 fewer accounts [40.0, 40.0]")
+    assert "mean trust changes by only +0.000" in note and "still active" in note
+    fell = _results([1000.0, 900.0], [100.0, 80.0], {}, accounts=(60, 20), trust=(0.35, 0.2))
+    few = _results([1000.0, 900.0], [100.0, 80.0], {}, accounts=(60, 58), trust=(0.35, 0.35))
+    assert surprises(paired_table(fell), fell, "kEUR") == []
+    assert surprises(paired_table(few), few, "kEUR") == []  # 2 of 60: no surprise
 
 
 # ---------------------------------------------------------------- 7. layout

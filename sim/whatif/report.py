@@ -414,11 +414,14 @@ def surprises(table: pd.DataFrame, results: Results, currency: str) -> list[str]
     """Plain-words explanations of effects against intuition, with the numbers.
 
     Flagged: profit up while revenue is down (both intervals clear of 0) —
-    costs fell by more than revenue; the cost kinds that fell most say why.
+    costs fell by more than revenue; the cost kinds that fell most say why —
+    and accounts lost while mean trust holds (the mean is over the ties that
+    survive: the accounts lost no longer count in it).
     """
     notes = []
     cells = table.set_index(["scenario", "outcome"])
     for scenario in results.scenarios[1:]:
+        notes += _trust_of_survivors(cells, scenario)
         rev, prof = cells.loc[(scenario, "revenue")], cells.loc[(scenario, "profit")]
         if not (prof["ci_low"] > 0 and rev["ci_high"] < 0):
             continue
@@ -436,6 +439,21 @@ def surprises(table: pd.DataFrame, results: Results, currency: str) -> list[str]
             "news: pruning unprofitable ties deliberately would save the same without the "
             "damage to trust and accounts retained.")
     return notes
+
+
+def _trust_of_survivors(cells: pd.DataFrame, scenario: str) -> list[str]:
+    """The note for over a tenth of the accounts lost (interval below 0) while mean trust
+    does not fall (its interval reaches 0 or above)."""
+    lost, trust = cells.loc[(scenario, "accounts_retained")], cells.loc[(scenario, "mean_trust")]
+    if not (lost["ci_high"] < 0 and -lost["difference"] > 0.1 * lost["baseline"]
+            and trust["ci_high"] >= 0):
+        return []
+    return [f"{_label(scenario)}: we keep {-lost['difference']:.1f} fewer accounts "
+            f"[{-lost['ci_high']:.1f}, {-lost['ci_low']:.1f}] yet mean trust changes by only "
+            f"{trust['difference']:+.3f} [{trust['ci_low']:+.3f}, {trust['ci_high']:+.3f}]: "
+            "mean trust is over the ties still active at the horizon: the accounts lost no "
+            "longer count in it, so the trust of those that stay can hold while many leave. "
+            "Read the accounts retained and the revenue, not mean trust, for the damage."]
 
 
 def unprofitable(book: Book, scenarios: dict[str, Scenario], currency: str) -> str:

@@ -490,7 +490,8 @@ class AdaptationConfig:
         Interval(0.0, 1.0, open_lo=True),
     )
     initial_propensity: float = _f(
-        1.0, "q₀: every option's propensity at the start", Interval(1e-3, 1e3),
+        10.0, "q₀: every option's propensity at the start (larger: slower, steadier learning)",
+        Interval(1e-3, 1e3),
     )
     propensity_floor: float = _f(
         0.05, "propensities never fall below this share of q₀ (every option stays possible)",

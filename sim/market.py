@@ -231,6 +231,7 @@ class Learning:
     cash_before: np.ndarray  # float64 (M,): cash at the start of the step
     window_profit: np.ndarray  # float64 (M,): profit since the last imitation round
     adapts: np.ndarray  # bool (M,)
+    short: np.ndarray  # bool (M,): stock ran short this step, so the serving rule mattered
     classes: bool = True  # loyal buyers have a price of their own
 
     @classmethod
@@ -247,7 +248,8 @@ class Learning:
             chosen_serving=np.full(m, -1, dtype=np.int64),
             chosen_strategy=np.zeros(m, dtype=np.int64), loyal_base=prices.astype(np.float64),
             aspiration=np.full(m, np.nan), deviation=np.zeros(m), cash_before=np.zeros(m),
-            window_profit=np.zeros(m), adapts=adapts, classes=classes,
+            window_profit=np.zeros(m), adapts=adapts, short=np.zeros(m, dtype=bool),
+            classes=classes,
         )
 
     def grow(self, prices: np.ndarray, q0: float) -> None:
@@ -270,6 +272,7 @@ class Learning:
         self.deviation, self.cash_before, self.window_profit = (
             more(self.deviation, 0.0), more(self.cash_before, 0.0), more(self.window_profit, 0.0))
         self.adapts = more(self.adapts, True)
+        self.short = more(self.short, False)
 
 
 @dataclass(frozen=True)

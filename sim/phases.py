@@ -195,6 +195,8 @@ def fill_orders(market: Market, cfg: Config, rng: Rng, col: int) -> None:
     if capacity is None or orders.sum() <= capacity:
         return
     t = market.ties
+    if market.learning is not None:
+        market.learning.short[col] = True
     waiting = np.flatnonzero(orders > 0)
     partner = t.partner[waiting, col]
     attraction = t.loyalty_person[waiting, col] + t.loyalty_firm[waiting, col]
@@ -639,6 +641,7 @@ def adapt_policies(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None:
     fixed = ~learning.adapts
     learning.loyal_base[fixed] = firms.price[fixed]
     learning.cash_before = firms.cash.copy()
+    learning.short[:] = False
 
 
 def _imitate(market: Market, learning: Learning, rng: Rng) -> None:
@@ -664,7 +667,9 @@ def learn_from_profit(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None
     ``σ ← (1 − w)·σ + w·|π − ρ|`` and the reinforcement ``R = s·(π − ρ)/σ``
     come first, then the aspiration ``ρ ← (1 − w)·ρ + w·π`` (started at the
     first profit); each choice's propensities get the Roth–Erev update
-    ``q[k] ← max(ν, (1 − φ)·q[k] + E[k])`` (:func:`sim.rules.adaptation.reinforce`).
+    ``q[k] ← max(ν, (1 − φ)·q[k] + E[k])`` (:func:`sim.rules.adaptation.reinforce`),
+    the serving rule's only in steps when the seller's stock ran short (else
+    the rule decided nothing).
     Under imitation the profit is only summed for the next round.
     """
     a, learning = cfg.adaptation, market.learning
@@ -687,7 +692,10 @@ def learn_from_profit(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None
 
     for c in range(2 if learning.classes else 1):
         learning.price[who, c] = update(learning.price[who, c], learning.chosen_price[who, c])
-    learning.serving[who] = update(learning.serving[who], learning.chosen_serving[who])
+    short = who[learning.short[who]]  # the serving rule mattered only when stock was short
+    learning.serving[short] = adaptation.reinforce(
+        learning.serving[short], learning.chosen_serving[short], push[short], a.forgetting,
+        a.experimentation, floor)
     if a.learn_strategy:
         learning.strategy[who] = update(learning.strategy[who], learning.chosen_strategy[who])
 

@@ -43,7 +43,7 @@ experiment: venv
 	$(PY) -m sim -m +experiment=$(NAME) $(ARGS)
 
 EXPERIMENT_NAMES := strategy_comparison salesperson_turnover buyer_stance \
-  silence_and_monitoring share_of_wallet wkh_transition sensitivity
+  silence_and_monitoring share_of_wallet wkh_transition sensitivity coevolution
 
 experiments: venv
 	@for name in $(EXPERIMENT_NAMES); do \

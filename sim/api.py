@@ -46,7 +46,7 @@ PARAMETERS: dict[str, str] = {
 #: "no seed given": the config's seed stands
 KEEP: Any = object()
 #: the config groups, in the defaults' order
-GROUPS = ("strategy", "buyers", "network", "scenario", "adaptation", "market")
+GROUPS = ("strategy", "buyers", "network", "adaptation", "scenario", "market")
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
 _NUMBER = re.compile(r"[-+]?(\d[\d_]*\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|nan)",

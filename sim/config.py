@@ -487,7 +487,7 @@ class AdaptationConfig:
     )
     aspiration_rate: float = _f(
         0.1, "w: aspiration and deviation follow profit, ρ ← (1 − w)·ρ + w·π",
-        Interval(0.0, 1.0, open_lo=True),
+        Interval(1e-3, 1.0, why="|R| ≤ s/w: the reinforcement stays finite"),
     )
     initial_propensity: float = _f(
         10.0, "q₀: every option's propensity at the start (larger: slower, steadier learning)",

@@ -104,6 +104,11 @@ def test_fixed_suppliers_keep_their_price_and_serving_rule():
     assert model.market.firms.price[0] == price0
     assert learning.chosen_serving[0] == -1 and (learning.chosen_serving[1:] >= 0).all()
     assert (learning.price[0] == 10.0).all() and not (learning.price[1:] == 10.0).all()
+    # the Supplier agents are views of what was learned
+    us, rival = model.supplier_list[0], model.supplier_list[1]
+    assert us.serving_rule == "configured" and us.loyal_price == us.price
+    assert rival.serving_rule in model.cfg.adaptation.serving_rules
+    assert rival.loyal_price == learning.loyal_base[1]
 
 
 def test_imitation_changes_strategies_only_every_k_steps_and_not_for_fixed_firms():
@@ -119,6 +124,24 @@ def test_imitation_changes_strategies_only_every_k_steps_and_not_for_fixed_firms
     assert changed and all((t - 1) % 10 == 0 for t in changed), changed
     assert all(h[0] == "lone_seller" for h in history)
     assert {s for h in history for s in h} <= set(STRATEGIES)
+
+
+@pytest.mark.parametrize("extreme", [
+    ["adaptation.sensitivity=1000", "adaptation.aspiration_rate=0.001", "adaptation.forgetting=0",
+     "adaptation.experimentation=1", "adaptation.propensity_floor=1e-6",
+     "adaptation.initial_propensity=0.001"],
+    ["adaptation.sensitivity=0", "adaptation.forgetting=1", "adaptation.aspiration_rate=1",
+     "adaptation.initial_propensity=1000", "adaptation.markups=[100]",
+     "adaptation.serving_rules=[volume]", "adaptation.loyal_wallet=0"],
+])
+def test_learning_stays_finite_at_the_bounds(extreme):
+    model = RelationshipModel(overrides=[*SMALL, "adaptation=reinforcement",
+                                         "adaptation.learn_strategy=true", *extreme], seed=0)
+    model.run_model()
+    learning = model.market.learning
+    for q in (learning.price, learning.serving, learning.strategy):
+        assert np.isfinite(q).all() and (q > 0).all()
+    assert np.isfinite(model.supplier_frame()[["profit", "price", "revenue"]]).all().all()
 
 
 def test_learned_strategy_is_one_of_the_profiles():
@@ -147,7 +170,7 @@ def test_an_unknown_adaptation_option_names_the_options():
     ("adaptation.serving_rules=[loyalty,loyalty]", "each name once"),
     ("adaptation.serving_rules=[random]", "names from"),
     ("adaptation.forgetting=1.5", r"adaptation.forgetting=1.5.*\[0.0, 1.0\]"),
-    ("adaptation.aspiration_rate=0", r"adaptation.aspiration_rate=0"),
+    ("adaptation.aspiration_rate=0", r"adaptation.aspiration_rate=0.*s/w"),
     ("adaptation.revise_every=0", "adaptation.revise_every=0"),
     ("adaptation.fixed=[4]", r"adaptation.fixed\[0\]=4.*supplier id in \[0, 3\]"),
 ])

@@ -293,7 +293,7 @@ class Supplier(_View, mesa.Agent):
         self._act(phases.department_contacts, self.index)
 
     def fill_orders(self) -> None:
-        """Ship this step's orders; when stock is short, partners and loyal buyers first (L2)."""
+        """Ship this step's orders; when stock is short, by its serving rule (L2)."""
         self._act(phases.fill_orders, self.index)
 
     def invest(self) -> None:

@@ -165,8 +165,9 @@ LESSONS: dict[str, Lesson] = {
             "product' to 0.1, Reset and play again.",
             "With broad needs the lone sellers turn hybrid first (by step 40 five of the six "
             "suppliers are hybrid), then company-wide spreads: by step 150 all six are "
-            "company-wide. With narrow needs the company-wide suppliers lose customers "
-            "at once (7 and 12 at step 20) and by step 60 all six are lone sellers.",
+            "company-wide. With narrow needs the two suppliers that started company-wide "
+            "have only 7 and 12 customers at step 20, and by step 60 all six are lone "
+            "sellers.",
             "Why do firms copy the hybrid first, before the company-wide strategy wins? "
             "What does a firm see after ten steps that it would not see after a hundred?",
             key_chart="strategy",

@@ -8,7 +8,7 @@ RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
 .PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots \
-  bench bench-quick bench-compare bench-dashboard bench-scale slurm whatif soak
+  bench bench-quick bench-compare bench-adaptation bench-dashboard bench-scale slurm whatif soak
 
 venv: $(STAMP)
 
@@ -43,7 +43,7 @@ experiment: venv
 	$(PY) -m sim -m +experiment=$(NAME) $(ARGS)
 
 EXPERIMENT_NAMES := strategy_comparison salesperson_turnover buyer_stance \
-  silence_and_monitoring share_of_wallet wkh_transition sensitivity
+  silence_and_monitoring share_of_wallet wkh_transition sensitivity coevolution
 
 experiments: venv
 	@for name in $(EXPERIMENT_NAMES); do \
@@ -88,6 +88,10 @@ bench-compare: venv
 	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<commit>"; exit 2; }
 	$(PY) -m benchmarks.bench_compare $(REF)
 
+# Suppliers that learn: vector engine with adaptation=reinforcement vs none, same run, and the ratio
+bench-adaptation: venv
+	$(PY) -m benchmarks.bench_adaptation
+
 # The teaching dashboard in Chromium: steps/s while playing, first render, lesson switch
 bench-dashboard: venv browser
 	$(PY) -m benchmarks.bench_dashboard
@@ -98,6 +102,7 @@ bench: venv
 	$(PY) -m benchmarks.bench_collection
 	$(PY) -m benchmarks.bench_scaling --figure benchmarks/scaling.png
 	$(PY) -m benchmarks.bench_sweep
+	$(PY) -m benchmarks.bench_adaptation
 
 # Issue 19: sweep efficiency per launcher (200 default-size runs each; as root, to count every
 # process in a cgroup; SLURM needs `make slurm`), the progress poll and the report's peak

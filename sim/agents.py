@@ -227,6 +227,24 @@ class Supplier(_View, mesa.Agent):
         self.market.firms.price[self.index] = value
 
     @property
+    def loyal_price(self) -> float:
+        """Base price for its loyal buyers: learned under ``adaptation=reinforcement`` (L2),
+        else the base price."""
+        learning = self.market.learning
+        if learning is None or not learning.classes:
+            return self.price
+        return float(learning.loyal_base[self.index])
+
+    @property
+    def serving_rule(self) -> str:
+        """Whom it serves first when stock is short (L2): ``configured`` (partners, then
+        loyal buyers) or the rule it learned to play this step."""
+        learning = self.market.learning
+        if learning is None or learning.chosen_serving[self.index] < 0:
+            return "configured"
+        return self.model.cfg.adaptation.serving_rules[learning.chosen_serving[self.index]]
+
+    @property
     def health(self) -> float:
         """Financial health in [0, 1] (F6)."""
         return float(self.market.firms.health[self.index])
@@ -275,7 +293,7 @@ class Supplier(_View, mesa.Agent):
         self._act(phases.department_contacts, self.index)
 
     def fill_orders(self) -> None:
-        """Ship this step's orders; when stock is short, partners and loyal buyers first (L2)."""
+        """Ship this step's orders; when stock is short, by its serving rule (L2)."""
         self._act(phases.fill_orders, self.index)
 
     def invest(self) -> None:

@@ -41,10 +41,12 @@ PARAMETERS: dict[str, str] = {
     "buyers": "buyers",
     "network": "network",
     "scenario": "scenario",
+    "adaptation": "adaptation",  # a group: none, reinforcement, imitation
 }
 #: "no seed given": the config's seed stands
 KEEP: Any = object()
-GROUPS = ("strategy", "buyers", "network", "scenario", "market")  # in the defaults' order
+#: the config groups, in the defaults' order
+GROUPS = ("strategy", "buyers", "network", "adaptation", "scenario", "market")
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
 _NUMBER = re.compile(r"[-+]?(\d[\d_]*\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|nan)",

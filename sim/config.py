@@ -22,6 +22,7 @@ from sim.constraints import (
     Constraint,
     Interval,
     Names,
+    Numbers,
     OneOf,
     check,
     expected,
@@ -44,6 +45,11 @@ STRATEGIES: tuple[str, ...] = ("lone_seller", "company_wide", "hybrid")
 NETWORKS: tuple[str, ...] = ("erdos_renyi", "watts_strogatz", "barabasi_albert")
 ENGINES: tuple[str, ...] = ("vector", "agent")
 PAYOFFS: tuple[str, ...] = ("surplus", "constant")
+#: how suppliers change their own policy: not at all, by reinforcement, by imitation
+ADAPTATIONS: tuple[str, ...] = ("none", "reinforcement", "imitation")
+#: whom a seller serves first when stock is short (L2): its loyal buyers (strategic
+#: partners, then attraction J), the largest orders, or in arrival (random) order
+SERVING_RULES: tuple[str, ...] = ("loyalty", "volume", "first_come")
 EVENT_KINDS: tuple[str, ...] = (
     "salesperson_leaves",
     "quality_failure",
@@ -440,6 +446,67 @@ class NetworkConfig:
 
 
 @dataclass
+class AdaptationConfig:
+    """How suppliers learn their policy from their own profit, or copy rivals' (L2, M1).
+
+    ``none`` keeps every policy a fixed input (the runs are bitwise those of a
+    model without this group). ``reinforcement``: each supplier learns its price
+    per buyer class, its serving rule when stock is short and, with
+    ``learn_strategy``, its strategy, by Roth–Erev reinforcement on its profit
+    (:mod:`sim.rules.adaptation`). ``imitation``: every ``revise_every`` steps a
+    supplier copies a more profitable rival's strategy with Schlag's
+    proportional-imitation probability.
+    """
+
+    name: str = _f("none", "none | reinforcement | imitation", OneOf(ADAPTATIONS))
+    markups: list[float] = _f(
+        [1.4, 1.6, 1.8, 2.0, 2.2],
+        "price menu of reinforcement: base price = market.unit_cost × markup",
+        Numbers(Interval(0.0, 100.0, open_lo=True), increasing=True),
+    )
+    serving_rules: list[str] = _f(
+        list(SERVING_RULES), "serving rules a seller chooses among when stock is short (L2)",
+        Names(SERVING_RULES, unique=True),
+    )
+    price_classes: bool = _f(
+        True, "reinforcement learns one price for loyal buyers and one for searchers",
+    )
+    loyal_wallet: float = _unit(
+        0.5, "a buyer is a seller's loyal buyer when its share of wallet exceeds this",
+    )
+    learn_strategy: bool = _f(
+        False, "reinforcement also learns the strategy (κ, ρ, cross-functional contact)",
+    )
+    forgetting: float = _unit(0.05, "φ: Roth–Erev recency, q ← (1 − φ)·q + reinforcement")
+    experimentation: float = _unit(
+        0.05, "ε: share of a reinforcement spread over the options not chosen",
+    )
+    sensitivity: float = _f(
+        1.0, "s: reinforcement R = s·(π − ρ)/σ, profit above the aspiration ρ in units of the "
+        "typical profit deviation σ", WEIGHT,
+    )
+    aspiration_rate: float = _f(
+        0.1, "w: aspiration and deviation follow profit, ρ ← (1 − w)·ρ + w·π",
+        Interval(1e-3, 1.0, why="|R| ≤ s/w: the reinforcement stays finite"),
+    )
+    initial_propensity: float = _f(
+        10.0, "q₀: every option's propensity at the start (larger: slower, steadier learning)",
+        Interval(1e-3, 1e3),
+    )
+    propensity_floor: float = _f(
+        0.05, "propensities never fall below this share of q₀ (every option stays possible)",
+        Interval(1e-6, 1.0),
+    )
+    revise_every: int = _f(
+        10, "k: imitation (and a learned strategy) is revised every k steps",
+        Interval(1, MAX_STEPS, integer=True),
+    )
+    fixed: list[int] = _f(
+        [], "suppliers that keep their configured policy (the what-if's own firm, 0)",
+    )
+
+
+@dataclass
 class EventConfig:
     """A scheduled what-if event (M15)."""
 
@@ -531,6 +598,7 @@ class Config:
     relationship: RelationshipConfig = field(default_factory=RelationshipConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
     design: DesignConfig = field(default_factory=DesignConfig)
 
 
@@ -612,6 +680,9 @@ def _check_relations(cfg: Config) -> None:
     check(r.tc_trust_slope <= r.tc_at_zero_trust, "relationship.tc_trust_slope",
           r.tc_trust_slope,
           f"at most relationship.tc_at_zero_trust={r.tc_at_zero_trust} so that τ(1) ≥ 0")
+    for k, j in enumerate(cfg.adaptation.fixed):
+        check(0 <= j < m.n_suppliers, f"adaptation.fixed[{k}]", j,
+              f"a supplier id in [0, {m.n_suppliers - 1}]")
     staff = _max_salespeople(cfg)
     for k, e in enumerate(cfg.scenario.events):
         p = f"scenario.events[{k}]"

@@ -2,7 +2,8 @@
 
 In the manner of scikit-learn's parameter constraints: each field of the
 config dataclasses carries its type (the annotation) and, in its metadata,
-one constraint (:class:`Interval`, :class:`OneOf`, :class:`Names`).
+one constraint (:class:`Interval`, :class:`OneOf`, :class:`Names`,
+:class:`Numbers`).
 :func:`sim.config.validate` checks every field against its annotation and
 its constraint, then the few rules that relate two fields. A failed check is
 one :class:`ConfigError` naming the field, the value and what is allowed.
@@ -110,7 +111,23 @@ class Names:
               "each name once")
 
 
-Constraint = Interval | OneOf | Names
+@dataclass(frozen=True)
+class Numbers:
+    """A non-empty list of numbers, each in ``interval`` (and, if ``increasing``, in order)."""
+
+    interval: Interval
+    increasing: bool = False
+
+    def check(self, path: str, value: list[float]) -> None:
+        """Raise :class:`ConfigError` for an empty list, a number outside, or disorder."""
+        check(len(value) >= 1, path, value, "a non-empty list")
+        for k, x in enumerate(value):
+            check(self.interval.allows(x), f"{path}[{k}]", x, self.interval.describe())
+        check(not self.increasing or all(a < b for a, b in zip(value, value[1:], strict=False)),
+              path, value, "a list in increasing order")
+
+
+Constraint = Interval | OneOf | Names | Numbers
 
 
 def walk(obj: Any, prefix: str = "") -> Iterator[tuple[Any, Field, str, Any]]:

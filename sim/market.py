@@ -208,6 +208,73 @@ class SalesForce:
         return np.flatnonzero(self.employer == supplier)
 
 
+@dataclass
+class Learning:
+    """What adapting suppliers have learned (L2, M1): propensities, choices, profit memory.
+
+    Present only when ``adaptation`` is not ``none``. Propensities (Roth–Erev,
+    :mod:`sim.rules.adaptation`) are per supplier and option: ``price`` per
+    buyer class (0 searchers, 1 loyal buyers) and markup, ``serving`` per
+    serving rule, ``strategy`` per strategy. ``adapts`` is False for the
+    suppliers that keep their configured policy (``adaptation.fixed``).
+    """
+
+    price: np.ndarray  # float64 (M, 2, K): markup propensities, searchers and loyal buyers
+    serving: np.ndarray  # float64 (M, R): serving-rule propensities
+    strategy: np.ndarray  # float64 (M, S): strategy propensities
+    chosen_price: np.ndarray  # int64 (M, 2): markup played this step per class
+    chosen_serving: np.ndarray  # int64 (M,): serving rule played, −1: the configured rule
+    chosen_strategy: np.ndarray  # int64 (M,): strategy played (index into STRATEGIES)
+    loyal_base: np.ndarray  # float64 (M,): base price for loyal buyers (searchers: Firms.price)
+    aspiration: np.ndarray  # float64 (M,): ρ, recent profit (NaN before the first step)
+    deviation: np.ndarray  # float64 (M,): σ, typical |π − ρ|
+    cash_before: np.ndarray  # float64 (M,): cash at the start of the step
+    window_profit: np.ndarray  # float64 (M,): profit since the last imitation round
+    adapts: np.ndarray  # bool (M,)
+    short: np.ndarray  # bool (M,): stock ran short this step, so the serving rule mattered
+    classes: bool = True  # loyal buyers have a price of their own
+
+    @classmethod
+    def start(cls, prices: np.ndarray, n_markups: int, n_rules: int, n_strategies: int,
+              q0: float, fixed: list[int], classes: bool) -> Learning:
+        """Every option equally likely (``q₀``); the configured prices; nothing played yet."""
+        m = prices.size
+        adapts = np.ones(m, dtype=bool)
+        adapts[[j for j in fixed if j < m]] = False
+        return cls(
+            price=np.full((m, 2, n_markups), q0), serving=np.full((m, n_rules), q0),
+            strategy=np.full((m, n_strategies), q0),
+            chosen_price=np.zeros((m, 2), dtype=np.int64),
+            chosen_serving=np.full(m, -1, dtype=np.int64),
+            chosen_strategy=np.zeros(m, dtype=np.int64), loyal_base=prices.astype(np.float64),
+            aspiration=np.full(m, np.nan), deviation=np.zeros(m), cash_before=np.zeros(m),
+            window_profit=np.zeros(m), adapts=adapts, short=np.zeros(m, dtype=bool),
+            classes=classes,
+        )
+
+    def grow(self, prices: np.ndarray, q0: float) -> None:
+        """Entrants (M15) join with fresh propensities; they adapt."""
+        m, old = prices.size, self.adapts.size
+        if m <= old:
+            return
+        new = m - old
+
+        def more(a: np.ndarray, fill: float) -> np.ndarray:
+            return np.concatenate([a, np.full((new, *a.shape[1:]), fill, dtype=a.dtype)])
+
+        self.price, self.serving, self.strategy = (
+            more(self.price, q0), more(self.serving, q0), more(self.strategy, q0))
+        self.chosen_price = more(self.chosen_price, 0)
+        self.chosen_serving = more(self.chosen_serving, -1)
+        self.chosen_strategy = more(self.chosen_strategy, 0)
+        self.loyal_base = np.concatenate([self.loyal_base, prices[old:]])
+        self.aspiration = more(self.aspiration, np.nan)
+        self.deviation, self.cash_before, self.window_profit = (
+            more(self.deviation, 0.0), more(self.cash_before, 0.0), more(self.window_profit, 0.0))
+        self.adapts = more(self.adapts, True)
+        self.short = more(self.short, False)
+
+
 @dataclass(frozen=True)
 class FirmTable:
     """Per-supplier policy arrays for the current step (M1)."""
@@ -221,6 +288,11 @@ class FirmTable:
     monitor_after: np.ndarray  # m, 0 = no monitoring
     complaint_handling: np.ndarray  # probability a complaint is answered per step
     overhead_per_account: np.ndarray
+    #: list price for each firm's loyal buyers (None: one price for every buyer)
+    loyal_price: np.ndarray | None = None
+    #: each firm's serving rule this step, an index into ``adaptation.serving_rules``
+    #: (−1: the configured rule, partners then loyal buyers); None: all configured
+    serving_rule: np.ndarray | None = None
 
     @classmethod
     def of(cls, market: Market, strategies: StrategyConfig) -> FirmTable:
@@ -241,7 +313,15 @@ class FirmTable:
             else np.ones(len(firms), dtype=np.float32)
         )
         price = firms.price.astype(np.float32)
+        learning, loyal_price, serving_rule = market.learning, None, None
+        if learning is not None and learning.classes:
+            loyal_price = (learning.loyal_base.astype(np.float32) * col("price_factor")
+                           * (1.0 - firms.price_cut))
+        if learning is not None:
+            serving_rule = learning.chosen_serving
         return cls(
+            loyal_price=loyal_price,
+            serving_rule=serving_rule,
             list_price=price * col("price_factor") * (1.0 - firms.price_cut),
             health=firms.health.astype(np.float32),
             coordination=col("coordination"),
@@ -315,6 +395,8 @@ class Market:
     procurement: Procurement = field(default=None)  # type: ignore[assignment]  # per buyer
     #: each buyer's purchases from its main suppliers (retention, M14); empty when not given
     accounts: AccountHistory = field(default=None)  # type: ignore[assignment]
+    #: what adapting suppliers have learned (None: adaptation=none, policies are inputs)
+    learning: Learning | None = None
 
     def __post_init__(self) -> None:
         self.new_buffers()

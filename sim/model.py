@@ -123,7 +123,11 @@ class RelationshipModel(mesa.Model):
         return self.agents_by_type[Supplier]
 
     def step(self) -> None:
-        """One purchase period: shocks, turnover, then :data:`STEP`, then the books (M14)."""
+        """One purchase period: shocks, turnover, the firms' policies, :data:`STEP`, the books.
+
+        Adapting firms (``adaptation``, L2) choose their policy before the
+        policy table is drawn up and learn from the step's profit (M14) after.
+        """
         market, cfg = self.market, self.cfg
         market.now = self.steps
         market.clear_buffers()
@@ -131,6 +135,7 @@ class RelationshipModel(mesa.Model):
         self.sync_agents()
         self._each(Salesperson, "consider_leaving")
         self.sync_agents()
+        phases.adapt_policies(market, cfg, self.rng, slice(None))  # L2: learned policies
         market.policy = FirmTable.of(market, cfg.strategy)
         for activity in STEP:
             if cfg.engine == "agent" or activity.vector is None:
@@ -138,6 +143,7 @@ class RelationshipModel(mesa.Model):
             else:
                 activity.vector(self)
         self._close_books()
+        phases.learn_from_profit(market, cfg, self.rng, slice(None))
         if self.steps >= cfg.steps:
             self.running = False
 

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.market import Purchases
+from sim.config import STRATEGIES
+from sim.market import Learning, Purchases
 from sim.rules import (
+    adaptation,
     choice,
     contact,
     delivery,
@@ -152,9 +154,15 @@ def place_orders(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     n = rows.stop - rows.start
     need = rng.random((n, 1)) < cfg.buyers.purchase_prob * market.demand_factor
     person = t.loyalty_person[rows]
+    price = firm.list_price
+    if firm.loyal_price is not None:  # learned prices per buyer class (L2)
+        price = adaptation.class_price(
+            firm.list_price, firm.loyal_price,
+            adaptation.loyal(t.wallet[rows], cfg.adaptation.loyal_wallet),
+        )
     u = choice.utility(
         choice.bonded_attraction(person, t.loyalty_firm[rows], sales.person_weight),
-        firm.list_price,
+        price,
         t.dependency[rows],
         firm.health,
         choice.price_weight(buyers.price_sensitivity[rows, None], person, sales.person_premium),
@@ -174,9 +182,12 @@ def place_orders(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
 
 
 def fill_orders(market: Market, cfg: Config, rng: Rng, col: int) -> None:
-    """L2: ship orders within stock; strategic partners, then loyal buyers, first.
+    """L2: ship orders within stock, in the order of the seller's serving rule.
 
-    An unfilled order is a stock-out: the buyer experiences a delivery of
+    The configured rule serves strategic partners, then loyal buyers, first; a
+    seller that learns (``adaptation=reinforcement``) serves by the rule it
+    chose this step (:func:`sim.rules.adaptation.serving_order_by`). An
+    unfilled order is a stock-out: the buyer experiences a delivery of
     ``relationship.stockout_quality`` (0 by default: nothing arrived).
     """
     capacity = market.supply_capacity
@@ -184,11 +195,19 @@ def fill_orders(market: Market, cfg: Config, rng: Rng, col: int) -> None:
     if capacity is None or orders.sum() <= capacity:
         return
     t = market.ties
+    if market.learning is not None:
+        market.learning.short[col] = True
     waiting = np.flatnonzero(orders > 0)
-    queue = waiting[choice.serving_order(
-        t.partner[waiting, col], t.loyalty_person[waiting, col] + t.loyalty_firm[waiting, col],
-        rng.random(waiting.size),
-    )]
+    partner = t.partner[waiting, col]
+    attraction = t.loyalty_person[waiting, col] + t.loyalty_firm[waiting, col]
+    tiebreak = rng.random(waiting.size)
+    rules = market.policy.serving_rule
+    if rules is None or rules[col] < 0:
+        order = choice.serving_order(partner, attraction, tiebreak)
+    else:
+        order = adaptation.serving_order_by(cfg.adaptation.serving_rules[rules[col]], partner,
+                                            attraction, orders[waiting], tiebreak)
+    queue = waiting[order]
     market.stockout[queue[np.cumsum(orders[queue]) > capacity], col] = True
 
 
@@ -226,13 +245,19 @@ def deliver(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
         market.uncertainty, trust, partnership, rel.flexibility, rng.standard_normal(b.size),
     )
     short = market.stockout[b, s]
+    list_price = market.policy.list_price[s]
+    if market.policy.loyal_price is not None:  # learned prices per buyer class (L2)
+        list_price = adaptation.class_price(
+            list_price, market.policy.loyal_price[s],
+            adaptation.loyal(t.wallet[b, s], cfg.adaptation.loyal_wallet),
+        )
     market.purchases = Purchases(
         rows=rows, local=li, buyer=b, supplier=s, volume=market.orders[rows][li, s],
         short=short, needs=needs, knowledge=knowledge, promised=promised,
         quality=np.where(short, rel.stockout_quality, quality), trust_before=trust,
         partnership=partnership,
         price_paid=choice.price_paid(
-            market.policy.list_price[s], cfg.buyers.haggle_discount, market.buyers.adversarial[b]
+            list_price, cfg.buyers.haggle_discount, market.buyers.adversarial[b]
         ),
         reach=services.reach(market.policy.coordination[s], skill, cfg.sales.coverage),
     )
@@ -560,6 +585,119 @@ def improve_jointly(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None:
         capability[cols], ledger.improving_needs[cols],
         ledger.volume.sum() / ledger.volume.size, cfg.relationship.improvement_rate,
     )
+
+
+# ------------------------------------------------------------------ adapting firms (L2, M1)
+
+
+def _learning(market: Market, cfg: Config) -> Learning:
+    """The firms' learning state, started on first use and grown for entrants."""
+    a = cfg.adaptation
+    if market.learning is None:
+        market.learning = Learning.start(
+            market.firms.price, len(a.markups), len(a.serving_rules), len(STRATEGIES),
+            a.initial_propensity, a.fixed, a.name == "reinforcement" and a.price_classes,
+        )
+        market.learning.chosen_strategy[:] = [STRATEGIES.index(s) for s in market.firms.strategy]
+    market.learning.grow(market.firms.price, a.initial_propensity)
+    return market.learning
+
+
+def adapt_policies(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None:
+    """L2, M1: adapting suppliers set this step's policy before anyone acts.
+
+    ``reinforcement``: each plays a markup per buyer class, a serving rule
+    and, every ``k`` steps with ``learn_strategy``, a strategy, each drawn
+    with probability ``q[k]/Σq`` (Roth–Erev, :mod:`sim.rules.adaptation`);
+    base price ``= unit_cost × markup``. ``imitation``: every ``k`` steps each
+    looks at a random rival and copies its strategy with Schlag's probability
+    ``max(0, Π_r − Π_j)/(Π_max − Π_min)`` (profit over the last ``k`` steps).
+    Suppliers in ``adaptation.fixed`` keep their configured policy. With
+    ``adaptation=none`` nothing happens and no random number is drawn.
+    """
+    a = cfg.adaptation
+    if a.name == "none":
+        return
+    learning, firms = _learning(market, cfg), market.firms
+    revise = market.now > 1 and (market.now - 1) % a.revise_every == 0
+    who = np.flatnonzero(learning.adapts)
+    if a.name == "reinforcement":
+        uniform = rng.random((len(firms), 4))[who]
+        chosen = adaptation.pick(learning.price[who], uniform[:, :2])
+        if not learning.classes:
+            chosen[:, 1] = chosen[:, 0]
+        learning.chosen_price[who] = chosen
+        markups = np.asarray(a.markups, dtype=np.float64)
+        firms.price[who] = cfg.market.unit_cost * markups[chosen[:, 0]]
+        learning.loyal_base[who] = cfg.market.unit_cost * markups[chosen[:, 1]]
+        learning.chosen_serving[who] = adaptation.pick(learning.serving[who], uniform[:, 2])
+        if a.learn_strategy and revise:
+            learning.chosen_strategy[who] = adaptation.pick(learning.strategy[who],
+                                                            uniform[:, 3])
+            for j in who:
+                firms.strategy[j] = STRATEGIES[learning.chosen_strategy[j]]
+    elif revise:
+        _imitate(market, learning, rng)
+    fixed = ~learning.adapts
+    learning.loyal_base[fixed] = firms.price[fixed]
+    learning.cash_before = firms.cash.copy()
+    learning.short[:] = False
+
+
+def _imitate(market: Market, learning: Learning, rng: Rng) -> None:
+    """Schlag's proportional imitation of a random rival's strategy (every ``k`` steps)."""
+    firms, m = market.firms, len(market.firms)
+    profit = learning.window_profit
+    uniform = rng.random((m, 2))
+    if m > 1:
+        rival = (np.arange(m) + 1 + (uniform[:, 0] * (m - 1)).astype(np.int64)) % m
+        copy = learning.adapts & (uniform[:, 1] < adaptation.imitation_probability(
+            profit, profit[rival], float(profit.max() - profit.min())))
+        before = list(firms.strategy)
+        for j in np.flatnonzero(copy):
+            firms.strategy[j] = before[rival[j]]
+        learning.chosen_strategy[:] = [STRATEGIES.index(s) for s in firms.strategy]
+    learning.window_profit[:] = 0.0
+
+
+def learn_from_profit(market: Market, cfg: Config, rng: Rng, cols: Cols) -> None:
+    """L2, M1: after the books, each adapting supplier reinforces what it played by its profit.
+
+    ``π`` is this step's profit (change in cash, M14). Its deviation
+    ``σ ← (1 − w)·σ + w·|π − ρ|`` and the reinforcement ``R = s·(π − ρ)/σ``
+    come first, then the aspiration ``ρ ← (1 − w)·ρ + w·π`` (started at the
+    first profit); each choice's propensities get the Roth–Erev update
+    ``q[k] ← max(ν, (1 − φ)·q[k] + E[k])`` (:func:`sim.rules.adaptation.reinforce`),
+    the serving rule's only in steps when the seller's stock ran short (else
+    the rule decided nothing).
+    Under imitation the profit is only summed for the next round.
+    """
+    a, learning = cfg.adaptation, market.learning
+    if a.name == "none" or learning is None:
+        return
+    profit = market.firms.cash - learning.cash_before
+    learning.window_profit += profit
+    if a.name != "reinforcement":
+        return
+    aspiration = np.where(np.isnan(learning.aspiration), profit, learning.aspiration)
+    learning.deviation = adaptation.follow(learning.deviation, np.abs(profit - aspiration),
+                                           a.aspiration_rate)
+    push = adaptation.reward(profit, aspiration, learning.deviation, a.sensitivity)
+    learning.aspiration = adaptation.follow(aspiration, profit, a.aspiration_rate)
+    who = np.flatnonzero(learning.adapts)
+    r, floor = push[who], a.propensity_floor * a.initial_propensity
+
+    def update(q: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        return adaptation.reinforce(q, chosen, r, a.forgetting, a.experimentation, floor)
+
+    for c in range(2 if learning.classes else 1):
+        learning.price[who, c] = update(learning.price[who, c], learning.chosen_price[who, c])
+    short = who[learning.short[who]]  # the serving rule mattered only when stock was short
+    learning.serving[short] = adaptation.reinforce(
+        learning.serving[short], learning.chosen_serving[short], push[short], a.forgetting,
+        a.experimentation, floor)
+    if a.learn_strategy:
+        learning.strategy[who] = update(learning.strategy[who], learning.chosen_strategy[who])
 
 
 Phase = Callable[["Market", "Config", Rng, slice], None]

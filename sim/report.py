@@ -244,7 +244,11 @@ def cell_table(runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
 
 
 def format_cells(cells: pd.DataFrame, params: list[str]) -> str:
-    """Markdown: a row per (cell, strategy), a column per headline outcome, 'mean [low, high]'."""
+    """Markdown: a row per (cell, strategy), a column per headline outcome, 'mean [low, high]'.
+
+    A strategy that no run of a cell has at the end (suppliers can change
+    strategy, ``adaptation=imitation``) has no row there.
+    """
     keys = [k for k in HEADLINE if k in set(cells["outcome"])]
     wide = cells.pivot_table(index=[*params, "strategy"], columns="outcome",
                              values=["mean", "ci_low", "ci_high", "n"], aggfunc="first",
@@ -252,6 +256,8 @@ def format_cells(cells: pd.DataFrame, params: list[str]) -> str:
     lines = ["| " + " | ".join([*params, "strategy", "n"] + [KEY_OUTCOMES[k] for k in keys])
              + " |", "|---" * (len(params) + 2 + len(keys)) + "|"]
     for index, row in wide.iterrows():
+        if pd.isna(row[("n", keys[0])]):  # no run of this cell has the strategy (imitation)
+            continue
         cells_md = [f"{row[('mean', k)]:.3g} [{row[('ci_low', k)]:.3g}, "
                     f"{row[('ci_high', k)]:.3g}]" for k in keys]
         n = int(row[("n", keys[0])])

@@ -41,6 +41,7 @@ def f2() -> LiveRun:
 def test_every_lesson_has_a_config_text_and_charts():
     assert {p.stem for p in LESSON_DIR.glob("*.yaml")} == set(LESSONS)
     assert {k.split("_")[0] for k in LESSONS} == {"f1", "f2", "f4", "f5", "f7", "f8", "f9"}
+    assert "f1_market_chooses" in LESSONS  # firms that change strategy (adaptation)
     for lesson in LESSONS.values():
         assert lesson.title and lesson.fact and lesson.todo and lesson.watch and lesson.ask
         for key in (lesson.key_chart, *lesson.side_charts):
@@ -280,3 +281,14 @@ def test_play_steps_in_a_thread_and_pause_stops_before_the_next_step():
     assert shown() == settled
     assert not [t for t in threading.enumerate() if t.name == "dashboard-play"]
     rc.close()
+
+
+def test_f1_market_chooses_the_strategy_the_needs_favour():
+    """The class watches firms change strategy: all company-wide with broad needs, lone
+    sellers with narrow ones (the lesson's defaults, seed 0), and the Strategy chart shows it."""
+    broad = _run("f1_market_chooses", 150)
+    assert broad.picture().now.strategies == ("company_wide",) * 6
+    kappa = figures.chart_values(broad.picture(), CHARTS["strategy"], "coordination")
+    assert kappa[0].min() < 0.3 and (kappa[-1] == pytest.approx(0.9))  # lone sellers switched
+    narrow = _run("f1_market_chooses", 60, needs_breadth=0.1)
+    assert narrow.picture().now.strategies == ("lone_seller",) * 6

@@ -240,6 +240,7 @@ SCENES: dict[str, tuple[int, bool]] = {
     "f7_trust_costs": (80, False),
     "f8_adversarial": (100, False),
     "f9_partner_failure": (60, True),
+    "f1_market_chooses": (100, False),
 }
 
 

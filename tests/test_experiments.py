@@ -28,7 +28,8 @@ from tests.conftest import sweep_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("strategy_comparison", "salesperson_turnover", "buyer_stance",
-               "silence_and_monitoring", "share_of_wallet", "wkh_transition", "sensitivity")
+               "silence_and_monitoring", "share_of_wallet", "wkh_transition", "sensitivity",
+               "coevolution")
 TINY = ("steps=12", "market.n_buyers=60")
 
 
@@ -58,7 +59,7 @@ def runs_of(folder: Path) -> list[Path]:
 # ---------------------------------------------------------------- specs
 
 
-def test_the_seven_experiments_are_registered():
+def test_the_eight_experiments_are_registered():
     assert set(EXPERIMENTS) <= set(experiments.names())
     for name in EXPERIMENTS:
         assert (ROOT / "experiments" / name / "README.md").is_file(), name

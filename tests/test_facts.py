@@ -1,4 +1,4 @@
-"""Behaviour tests: the model reproduces the brief's stylized facts (F1, F2, F5, F7, F9, M8).
+"""Behaviour tests: the model reproduces the brief's stylized facts (F1, F2, F5, F7, F9, L2, M8).
 
 Each test compares two configurations that differ only in the factor the
 fact is about, over fixed seeds (deterministic, and enough to be stable).
@@ -134,3 +134,29 @@ def test_salesperson_turnover_keeps_sales_forces_staffed_and_owners_consistent(e
     assert (headcount >= planned).all() and (headcount <= planned + 1).all(), headcount
     b, s = np.nonzero(model.ties.owner >= 0)
     assert (model.market.salesforce.employer[model.ties.owner[b, s]] == s).all()
+
+
+def test_l2_learning_sellers_serve_loyal_buyers_first_and_price_them_apart():
+    """L2 emergent: with no serving rule given, sellers that learn serve loyal buyers first.
+
+    Loyalty is read before the step, so a stock-out cannot make a buyer look
+    disloyal after the fact. The learned loyal-buyer price differs from the
+    searcher price in the same direction in every seed.
+    """
+    measured = np.array([facts.learned_treatment(seed) for seed in range(3)])
+    gap, premium = measured[:, 0], measured[:, 1]
+    assert gap.min() > 0.05, measured
+    assert premium.min() > 0.0 or premium.max() < 0.0, measured
+
+
+def test_l2_check_fails_for_sellers_that_serve_first_come():
+    """The L2 measure can fail: sellers limited to first come, first served show no gap."""
+    gaps = [facts.learned_treatment(seed, ("adaptation.serving_rules=[first_come]",))[0]
+            for seed in range(3)]
+    assert abs(float(np.mean(gaps))) < 0.02, gaps
+
+
+def test_l2_price_check_fails_without_price_classes():
+    """One learned price for every buyer: the loyal-buyer premium is exactly 0."""
+    premium = facts.learned_treatment(0, ("adaptation.price_classes=false",))[1]
+    assert premium == 0.0

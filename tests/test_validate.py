@@ -173,10 +173,9 @@ def test_fast_fact(fact):
 
 
 def test_every_fact_says_its_kind_and_source():
-    """Only L2 is still a rule of the model until sellers learn it ([adaptive]); the rest emerge."""
+    """Every check measures an emergent consequence; L2 too, now that sellers learn it."""
     kinds = {f.fact: f.kind for f in facts.FACTS}
-    assert {k for k, v in kinds.items() if v == "rule"} == {"L2"}
-    assert set(kinds.values()) == {"emergent", "rule"}
+    assert set(kinds.values()) == {"emergent"}
     for f in facts.FACTS:
         assert f.source.startswith(("seeds/", "Dyer", "Kirman", "Palmatier")), f
     row = facts.FactResult("F0", "claim", "seeds/x", "emergent", "pair", "> 0", 1.0, 0.5, 1.5,

@@ -269,3 +269,22 @@ def test_event_count_is_validated() -> None:
         make_config(["scenario.events=[{kind: hire_salespeople, t: 1, count: 0}]"])
     with pytest.raises(ConfigError, match=r"scenario.events\[0\].cost"):
         make_config(["scenario.events=[{kind: switch_strategy, t: 1, cost: -1}]"])
+
+
+def test_rivals_learn_switches_adaptation_on_for_the_rivals_only(book) -> None:
+    """"What if our rivals learn?": every supplier but ours learns its prices and serving rule."""
+    configs = scenario_configs(book, ["rivals_learn"], horizon=12)
+    assert configs["baseline"].cfg.adaptation.name == "none"
+    cfg = configs["rivals_learn"].cfg
+    assert cfg.adaptation.name == "reinforcement" and cfg.adaptation.fixed == [0]
+    model = start_model(cfg, book, configs["rivals_learn"].salespeople)
+    our_price = model.market.firms.price[0]
+    model.run_for(12)
+    learning = model.market.learning
+    assert list(learning.adapts) == [False, True, True, True]
+    assert model.market.firms.price[0] == our_price  # we keep our price
+    menu = cfg.market.unit_cost * np.array(cfg.adaptation.markups)
+    assert np.isin(np.round(model.market.firms.price[1:], 9), np.round(menu, 9)).all()
+    assert (learning.price[1:] != learning.price[0]).any()
+    results = run_whatif(book, configs, seeds=2)
+    assert set(results.scenarios) == {"baseline", "rivals_learn"}

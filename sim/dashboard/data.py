@@ -39,6 +39,7 @@ TRACKED: tuple[str, ...] = (
     "silent_churn",
     "voiced_churn",
     "price",
+    "coordination",  # κ of the firm's current strategy: shows a strategy switch
 )
 #: Shocks the dashboard can schedule, and how big and long they are.
 SHOCK_EVENTS: dict[str, dict[str, object]] = {

@@ -62,6 +62,8 @@ CHARTS: dict[str, Chart] = {
     "haggling": Chart("Meeting time lost to haggling and paperwork", "transaction_cost",
                       y_max=0.6, percent=True),
     "partners": Chart("Strategic partners", "strategic_partners"),
+    "strategy": Chart("Strategy: coordination κ (lone seller 0.25, hybrid 0.6, company-wide 0.9)",
+                      "coordination", y_max=1.0),
     "silent": Chart("Customers lost silently (total)", "silent_churn", cumulative=True),
     "voiced": Chart("Customers lost after complaining (total)", "voiced_churn", cumulative=True),
 }

@@ -154,6 +154,25 @@ LESSONS: dict[str, Lesson] = {
             actions=(LessonAction("Quality failure at the leader", "quality_failure",
                                   "leader"),),
         ),
+        Lesson(
+            "f1_market_chooses",
+            "F1 · The market chooses: firms copy the strategy that pays",
+            "No strategy is fixed for ever: every 10 steps each supplier looks at a rival "
+            "and copies its strategy if the rival earned more. Which strategy survives "
+            "depends on what buyers need.",
+            "Press Play and watch the 'Strategy' chart: each line is a supplier, and its "
+            "colour is its strategy now. Then open Settings, move 'Needs beyond the "
+            "product' to 0.1, Reset and play again.",
+            "With broad needs the lone sellers turn hybrid first (by step 40 five of the six "
+            "suppliers are hybrid), then company-wide spreads: by step 150 all six are "
+            "company-wide. With narrow needs the two suppliers that started company-wide "
+            "have only 7 and 12 customers at step 20, and by step 60 all six are lone "
+            "sellers.",
+            "Why do firms copy the hybrid first, before the company-wide strategy wins? "
+            "What does a firm see after ten steps that it would not see after a hundred?",
+            key_chart="strategy",
+            side_charts=("customers", "profit"),
+        ),
     )
 }
 DEFAULT_LESSON = "f1_team_selling"

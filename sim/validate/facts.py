@@ -14,9 +14,11 @@ loyal buyers of a seller).
 
 Every check measures a *consequence* in the model's own books (the ledger,
 the buyers' procurement books, the supplier table), never a rule's formula
-evaluated on the state: each row's ``kind`` says ``"emergent"``, except L2,
-whose priority for loyal buyers is still a rule of :func:`sim.phases.fill_orders`
-(``"rule"``) until sellers learn it. ``source`` names the seed text or paper.
+evaluated on the state: each row's ``kind`` says ``"emergent"``. L2 is measured
+with sellers that learn their serving rule and prices (``adaptation=reinforcement``):
+no serving rule is given, so priority for loyal buyers must emerge (a seller
+serving first come, first served shows no gap). ``source`` names the seed text
+or paper.
 """
 
 from __future__ import annotations
@@ -333,14 +335,19 @@ def f12_cross_functional(seed: int) -> float:
 # ---------------------------------------------------------------- L2, L3
 
 
-def stockouts_by_loyalty(model: RelationshipModel) -> tuple[np.ndarray, np.ndarray]:
+def stockouts_by_loyalty(model: RelationshipModel, attraction: np.ndarray | None = None,
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """(Stock-outs, orders) of this step for the (less, more) loyal half of each seller's orders.
 
     "More loyal": attraction ``J`` to the seller above the median over the
-    buyers who ordered from it this step.
+    buyers who ordered from it this step. ``attraction`` should be ``J`` as
+    it was when the seller served (before the step): after it, a stock-out
+    has already cost the buyer its loyalty (π = 0), and a seller serving in
+    random order would seem to serve its loyal buyers first. None: ``J`` now.
     """
     short, orders = np.zeros(2), np.zeros(2)
-    attraction = model.ties.attraction()
+    if attraction is None:
+        attraction = model.ties.attraction()
     for j in range(model.market.orders.shape[1]):
         buyers = np.flatnonzero(model.market.orders[:, j] > 0)
         if buyers.size < 2:
@@ -352,22 +359,50 @@ def stockouts_by_loyalty(model: RelationshipModel) -> tuple[np.ndarray, np.ndarr
     return short, orders
 
 
-def l2_priority(seed: int) -> float:
-    """L2: stock-out rate of the less loyal minus the more loyal half of a seller's orders.
+#: L2's market: stock is 0.8 fair shares per step, and sellers learn (no serving rule given)
+LEARNING_SELLERS: tuple[str, ...] = ("market.supply_capacity=0.8", "adaptation=reinforcement")
 
-    Stock is 0.8 fair shares per step (``market.supply_capacity``), steps 21–100.
+
+@functools.lru_cache(maxsize=64)
+def learned_treatment(seed: int, overrides: tuple[str, ...] = ()) -> tuple[float, float]:
+    """L2 under learning sellers, steps 21–100: (stock-out gap, loyal-buyer price premium).
+
+    Sellers learn their serving rule (loyalty, volume, first come) and one
+    price for loyal buyers and one for searchers from their own profit
+    (``adaptation=reinforcement``, Roth–Erev); none is given. The gap is the
+    stock-out rate of the less loyal minus the more loyal half of each
+    seller's orders, loyalty read before the step (:func:`stockouts_by_loyalty`);
+    the premium is the mean relative difference of the list prices sellers
+    set for their loyal buyers and for searchers, ``p_loyal/p_searcher − 1``.
     """
-    cfg = make_config([*BASE, "market.supply_capacity=0.8", f"seed={seed}"])
+    cfg = make_config([*BASE, *LEARNING_SELLERS, *overrides, f"seed={seed}"])
     model = RelationshipModel(cfg)
     model.run_for(20)
-    short, orders = np.zeros(2), np.zeros(2)
+    short, orders, premium = np.zeros(2), np.zeros(2), []
     for _ in range(20, cfg.steps):
+        before = model.ties.attraction().copy()
         model.step()
-        step_short, step_orders = stockouts_by_loyalty(model)
+        step_short, step_orders = stockouts_by_loyalty(model, before)
         short += step_short
         orders += step_orders
+        policy = model.market.policy
+        loyal = policy.list_price if policy.loyal_price is None else policy.loyal_price
+        premium.append(float(np.mean(loyal / policy.list_price - 1.0)))
     rate = short / np.maximum(orders, 1)
-    return float(rate[0] - rate[1])
+    return float(rate[0] - rate[1]), float(np.mean(premium))
+
+
+def l2_priority(seed: int) -> float:
+    """L2: stock-out rate of the less loyal minus the more loyal half of orders, sellers learning.
+
+    A seller that served in random order (first come) would show no gap.
+    """
+    return learned_treatment(seed)[0]
+
+
+def l2_price(seed: int) -> float:
+    """L2: loyal buyers' list price relative to searchers', ``p_loyal/p_searcher − 1``, learned."""
+    return learned_treatment(seed)[1]
 
 
 def l3_growth(seed: int) -> float:
@@ -425,6 +460,10 @@ def _less(lo: float, hi: float) -> bool:
     return hi < 0
 
 
+def _nonzero(lo: float, hi: float) -> bool:
+    return lo > 0 or hi < 0
+
+
 def _within(low: float, high: float) -> Callable[[float, float], bool]:
     return lambda lo, hi: lo >= low and hi <= high
 
@@ -476,10 +515,13 @@ FACTS: tuple[Fact, ...] = (
          "crossover (company-wide vs lone seller)", f11_share_of_customer, _more, "> 0"),
     Fact("F12", "other departments' contact with the account wins business", S004,
          "company-wide cross_functional_rate 0.25 vs 0", f12_cross_functional, _more, "> 0"),
-    Fact("L2", "sellers serve loyal buyers first when supply is short",
+    Fact("L2", "sellers learn to serve loyal buyers first when supply is short, and loyal "
+         "buyers pay a different price from searchers",
          "Kirman & Vriend (2001), JEDC 25:459–502",
-         "within a run: stock-outs of less vs more loyal half of orders", l2_priority,
-         _more, "> 0", kind="rule"),
+         "within a run, sellers learning serving rule and prices (adaptation=reinforcement, "
+         "stock 0.8): stock-outs of less vs more loyal half of orders (loyalty before the "
+         "step), steps 21–100; loyal-buyer vs searcher price", l2_priority, _more, "> 0",
+         also=l2_price, also_passes=_nonzero, also_criterion="price premium ≠ 0"),
     Fact("L3a", "salesperson-owned selling grows faster while the salesperson stays", PALMATIER,
          "strategy.lone_seller.person_share ρ 0.8 vs 0.2, share growth steps 1–5 → 16–25",
          l3_growth, _more, "> 0"),
@@ -553,6 +595,7 @@ def run_facts(seeds: int = DEFAULT_SEEDS, only: Sequence[str] | None = None) -> 
     buyer_value.cache_clear()
     procurement_books.cache_clear()
     accounts_lost.cache_clear()
+    learned_treatment.cache_clear()
     crossover.gap.cache_clear()
     return rows
 

@@ -101,6 +101,7 @@ class Fit:
     runs: int = 0
     seconds: float = 0.0
     default_distance: float | None = None
+    default_targets: list[TargetFit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def calibrated(self) -> dict[str, float | int]:
@@ -252,7 +253,9 @@ def calibrate(problem: Problem, budget: int = 40, seeds: int = 4, seed: int = 0,
     fits = target_fits(at, problem.targets)
     fit = Fit(problem, estimates, fits, correlation, j_best, trials, common, budget, seed,
               runs=evaluator.runs, seconds=time.perf_counter() - started,
-              default_distance=default_distance)
+              default_distance=default_distance,
+              default_targets=[] if default is None else target_fits(
+                  cache[tuple(default)], problem.targets))
     if not all(e.identified for e in estimates):
         fit.notes.append("not identified by these targets: " + ", ".join(
             e.key for e in estimates if not e.identified))

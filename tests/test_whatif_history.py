@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -68,19 +69,24 @@ def test_bad_history_params_exit_2(tmp_path, monkeypatch, capsys):
 
 def test_history_calibrates_the_baseline_to_the_revenue_path(tmp_path):
     """The example history (a declining business the default baseline does not follow):
-    after the fit, the baseline's mean revenue lies within the history's 95% interval in
-    every month, and the fit is closer than the default parameters."""
+    after the fit, the baseline's mean revenue lies within the history's 95% interval in at
+    least 16 of its 18 months (a 95% interval misses about one month in 18 by chance; the
+    example's 2025-06 is such a month), the last half-year's level within 10%, and the
+    fit is much closer than with the default parameters, which miss more months."""
     out = tmp_path / "out"
     assert main([f"accounts={ACCOUNTS}", f"history={HISTORY}", "scenarios=[]", "seeds=6",
                  "horizon=18", "jobs=2", "history_budget=10", "history_seeds=3",
                  f"out={out}"]) == 0
     match = pd.read_csv(out / "history.csv")
     assert len(match) == 18
-    assert match["within"].all(), match[~match["within"]]
+    assert match["within"].sum() >= 16, match[~match["within"]]
     # the revenue path over the year, not just each month: last 6 months' mean within 10%
     late = match.tail(6)
     assert abs(late["baseline"].mean() / late["history"].mean() - 1) < 0.10
-    fit = pd.read_json(out / "history_fit" / "fit.json", typ="series")
-    assert fit["distance"] < fit["default_distance"]
+    fit = json.loads((out / "history_fit" / "fit.json").read_text())
+    assert fit["distance"] < 0.5 * fit["default_distance"]
+    revenue = [t for t in fit["targets"] if t["name"].startswith("revenue")]
+    default = [t for t in fit["default_targets"] if t["name"].startswith("revenue")]
+    assert sum(t["within"] for t in default) < sum(t["within"] for t in revenue)
     report = (out / "report.md").read_text()
     assert "History vs calibrated baseline" in report and "history.png" in report

@@ -80,7 +80,7 @@ def load_history(path: Path | str) -> History:
             bad = ~np.isfinite(values.to_numpy(dtype=float)) | (values.to_numpy() < 0)
             if bad.any():
                 row = int(np.flatnonzero(bad)[0]) + 2
-                raise BookError(path, row, column, f"{frame[column].iloc[row - 2]!r} is not "
+                raise BookError(path, row, column, f"{str(frame[column].iloc[row - 2])!r} is not "
                                 "allowed: expected a number ≥ 0")
             frame[column] = values.astype(float)
     frame["month"] = frame["month"].astype(str).str.strip()

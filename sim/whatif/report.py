@@ -79,7 +79,9 @@ def paired_table(results: Results) -> pd.DataFrame:
                 "p_beats": float((better[finite] > 0).mean()) if finite.any() else np.nan,
                 "n": n,
             })
-    return pd.DataFrame(rows)
+    columns = ["scenario", "outcome", "baseline", "value", "difference", "ci_low", "ci_high",
+               "p_beats", "n"]
+    return pd.DataFrame(rows, columns=columns)  # no rows: the baseline ran alone
 
 
 def at_risk_table(results: Results, book: Book, haggle_discount: float) -> pd.DataFrame:

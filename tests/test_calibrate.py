@@ -222,3 +222,12 @@ def test_f7_also_is_the_cost_ratio(tmp_path):
     path = write_targets(tmp_path / "t.yaml", {"F7.also": {"value": 5, "se": 1}})
     problem = load_problem(path, ["relationship.inspection_cost:[0.05,0.5]"])
     assert problem.targets[0].name == "F7.cost_ratio"
+
+
+def test_the_calibration_library_loads_only_when_fitting():
+    code = ("import sys, sim, sim.calibrate.targets, sim.calibrate.fit, sim.whatif.history; "
+            "from sim import make_config; make_config(['seed=1']); "
+            "print('optuna' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"

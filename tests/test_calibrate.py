@@ -231,3 +231,18 @@ def test_the_calibration_library_loads_only_when_fitting():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_unreadable_calibrated_file_is_one_config_error(tmp_path):
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot read"):
+        make_config([f"+calibrated={tmp_path / 'missing.yaml'}"])
+    bad = tmp_path / "list.yaml"
+    bad.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="expected a YAML mapping"):
+        make_config([f"+calibrated={bad}"])
+    done = subprocess.run([sys.executable, "-m", "sim", f"+calibrated={bad}"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("error: +calibrated=")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list.yaml"]

@@ -20,7 +20,10 @@ deterministic, so the result depends on ``seed`` only.
 differences, 5% of each range, same seeds), the estimate's covariance is
 the MSM sandwich ``(G'WG)⁻¹ G'W Σ W G (G'WG)⁻¹`` with ``Σ = diag(s²) + V/K``,
 ``V`` the covariance of the outcomes over the ``K`` seeds at θ̂ (simulation
-noise). Parameter intervals are θ̂ ± 1.96 sd, cut to the bounds. A
+noise). Parameter intervals are θ̂ ± q·sd, cut to the bounds, with q the
+Student-t quantile for the Welch–Satterthwaite degrees of freedom of that
+variance (:func:`t_quantiles`: 1.96 when the observation error dominates,
+wider when few seeds' noise does). A
 parameter the targets do not move (a zero column of ``G``) is reported as
 not identified; strong correlations between estimates show which
 parameters the targets can only tell apart in combination.
@@ -328,24 +331,47 @@ def intervals(theta: np.ndarray, jacobian: np.ndarray, values: np.ndarray, probl
     moved = np.linalg.norm(scaled, axis=0) > 1e-9
     p = len(params)
     cov = np.full((p, p), np.nan)
+    sim_var = np.zeros(p)  # the part of each variance that comes from the seeds' noise
     if moved.any():
         g = jacobian[:, moved]
         bread = np.linalg.pinv(g.T @ weight @ g)
-        cov_sub = bread @ g.T @ weight @ sigma @ weight @ g @ bread
+        lever = bread @ g.T @ weight
         idx = np.flatnonzero(moved)
-        cov[np.ix_(idx, idx)] = cov_sub
+        cov[np.ix_(idx, idx)] = lever @ sigma @ lever.T
+        sim_var[idx] = np.diag(lever @ noise @ lever.T)
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     sd = np.where(moved, sd, math.inf)
+    quantile = t_quantiles(sd ** 2, sim_var, seeds)
     with np.errstate(invalid="ignore", divide="ignore"):
         correlation = cov / np.outer(sd, sd)
     estimates = []
     for k, q in enumerate(params):
-        half = Z95 * sd[k]
+        half = quantile[k] * sd[k]
         estimates.append(Estimate(
             q.key, float(theta[k]), float(sd[k]),
             float(max(q.low, theta[k] - half)), float(min(q.high, theta[k] + half)),
             (q.low, q.high), None if default is None else float(default[k]), bool(moved[k])))
     return estimates, correlation, cov
+
+
+def t_quantiles(total: np.ndarray, from_seeds: np.ndarray, seeds: int) -> np.ndarray:
+    """The 97.5% quantile for each estimate's interval: Student-t with Welch–Satterthwaite
+    degrees of freedom.
+
+    The observed standard errors are taken as known (infinite degrees of
+    freedom); the seeds' noise is estimated from ``seeds − 1`` degrees of
+    freedom, so ``ν = total² / (from_seeds² / (seeds − 1))``. When the seeds'
+    noise dominates and seeds are few, the interval widens accordingly
+    (ν = 2: 4.30 instead of 1.96); when the observation error dominates, ν → ∞.
+    """
+    from scipy import stats
+
+    if seeds < 2:
+        return np.full(total.shape, Z95)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nu = total ** 2 / (from_seeds ** 2 / (seeds - 1))
+    nu = np.where(np.isfinite(nu) & (nu > 0), nu, np.inf)
+    return np.where(np.isinf(nu), Z95, stats.t.ppf(0.975, np.minimum(nu, 1e9)))
 
 
 def target_fits(values: np.ndarray, targets: Sequence[Target]) -> list[TargetFit]:

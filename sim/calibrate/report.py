@@ -222,8 +222,10 @@ def write(out: Path, fit: Fit, command: str) -> Path:
           if fit.default_targets else []),
         "## Estimates", "",
         estimate_table(fit), "",
-        "Intervals: estimate ± 1.96 sd of the method-of-simulated-moments sandwich "
-        "(observation error and the seeds' simulation noise), cut to the bounds. ", "",
+        "Intervals: estimate ± q·sd of the method-of-simulated-moments sandwich "
+        "(observation error and the seeds' simulation noise), cut to the bounds; q is the "
+        "Student-t 97.5% quantile for the Welch–Satterthwaite degrees of freedom (1.96 when "
+        "the observation error dominates, wider when few seeds' noise does).", "",
         "## Identifiability", "",
         "![J over each parameter and the estimates' correlation](identifiability.png)", "",
         "Left: every candidate's distance over each parameter: a narrow valley means the "

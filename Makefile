@@ -8,7 +8,8 @@ RUN_DIR ?= results/default/$(shell date +%Y-%m-%d_%H-%M-%S)
 SEEDS ?= 10
 
 .PHONY: experiment experiments venv run test validate lint clean dashboard browser screenshots \
-  bench bench-quick bench-compare bench-adaptation bench-dashboard bench-scale slurm whatif soak
+  bench bench-quick bench-compare bench-adaptation bench-dashboard bench-scale slurm whatif soak \
+  calibrate
 
 venv: $(STAMP)
 
@@ -121,6 +122,11 @@ slurm:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Calibration to the sources' measured figures (docs/calibration.md §6): calibrated.yaml and a
+# report in results/calibrate/<timestamp>/; ARGS='budget=40 seeds=8' changes the search.
+calibrate: venv
+	$(PY) -m sim.calibrate targets=configs/targets/sources.yaml budget=30 seeds=6 $(ARGS)
 
 # What-if (docs/whatif.md): the example book, baseline and every scenario preset,
 # 30 paired seeds over 36 months; the report lands in results/whatif/<timestamp>/.

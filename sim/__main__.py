@@ -30,7 +30,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim import design, experiments, run_folder
-from sim.api import CONFIG_DIR
+from sim.api import CONFIG_DIR, expand_calibrated
 from sim.config import ConfigError, register_configs, to_config
 from sim.model import RelationshipModel
 from sim.results import TYPED_ARGV, is_complete, manifest, now, write_json, write_run
@@ -156,7 +156,9 @@ def sweep_options(args: list[str]) -> list[str]:
 def cli() -> None:
     """``python -m sim``: check the overrides, then let Hydra run.
 
-    ``sweep.runs_per_task`` and ``sweep.max_array`` become the sweeper's keys first
+    ``+calibrated=PATH`` becomes the file's ``key=value`` overrides
+    (:func:`sim.api.expand_calibrated`), and ``sweep.runs_per_task`` and
+    ``sweep.max_array`` become the sweeper's keys first
     (:func:`sweep_options`; manifests and the resume command keep the command as typed).
     Hydra's own composition errors (an unknown group option, an unknown key
     without ``+``, a key added twice) become one line and exit status 2, like
@@ -164,7 +166,11 @@ def cli() -> None:
     of printing its several lines.
     """
     typed = list(sys.argv)
-    sys.argv[1:] = sweep_options(sys.argv[1:])
+    try:
+        sys.argv[1:] = sweep_options(expand_calibrated(sys.argv[1:]))
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     TYPED_ARGV[tuple(sys.argv)] = typed
     check_overrides(sys.argv[1:])
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")

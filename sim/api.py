@@ -80,6 +80,7 @@ def make_config(overrides: Sequence[str] = ()) -> Config:
     """
     from sim.config import to_config
 
+    overrides = expand_calibrated(overrides)
     plain = compose_plain(overrides)
     if plain is None:
         return to_config(compose_config(overrides))
@@ -104,7 +105,8 @@ def model_config(
     if unknown:
         raise ConfigError(f"RelationshipModel: unknown parameter {unknown[0]!r}; allowed: "
                           f"{', '.join(PARAMETERS)}, overrides=[...], seed, rng, agents_every")
-    extra = [f"{PARAMETERS[k]}={_literal(v)}" for k, v in params.items()] + list(overrides)
+    extra = [f"{PARAMETERS[k]}={_literal(v)}" for k, v in params.items()]
+    extra += expand_calibrated(overrides)
     if seed is None:
         seed = draw_seed()
     if seed is not KEEP:
@@ -121,6 +123,50 @@ def model_config(
         raise ConfigError(f"overrides {list(overrides)}: with a ready config only plain "
                           "'key=value' and 'group=option' overrides are allowed")
     return config_from_plain(plain)
+
+
+#: ``+calibrated=PATH`` (or ``calibrated=PATH``): the overrides of a calibrated.yaml file
+CALIBRATED = "calibrated"
+
+
+def expand_calibrated(overrides: Sequence[str]) -> list[str]:
+    """``overrides`` with each ``+calibrated=PATH`` replaced by the file's ``key=value`` items.
+
+    ``PATH`` is a YAML mapping of config keys to values, nested
+    (``relationship: {decay: 0.03}``) or dotted (``relationship.decay: 0.03``),
+    as ``python -m sim.calibrate`` writes it (``calibrated.yaml``). Its items
+    take the place of the argument, so overrides after it still win.
+    """
+    from sim.config import ConfigError
+
+    out: list[str] = []
+    for override in overrides:
+        key, sep, path = override.partition("=")
+        if not sep or key.lstrip("+") != CALIBRATED:
+            out.append(override)
+            continue
+        file = Path(path)
+        try:
+            node = yaml.safe_load(file.read_text())
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(f"{override}: cannot read {file}: "
+                              f"{getattr(err, 'strerror', None) or err}") from None
+        if not isinstance(node, Mapping) or not node:
+            raise ConfigError(f"{override}: {file} is not allowed: expected a YAML mapping of "
+                              "config keys to values (a calibrated.yaml)")
+        out += [f"{k}={_literal(v)}" for k, v in _flatten(node)]
+    return out
+
+
+def _flatten(node: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted key, value) pairs of a nested mapping; lists are values."""
+    items: list[tuple[str, Any]] = []
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            items += _flatten(value, f"{prefix}{key}.")
+        else:
+            items.append((f"{prefix}{key}", value))
+    return items
 
 
 def config_from_plain(plain: dict[str, Any]) -> Config:

@@ -199,18 +199,20 @@ def procurement_books(seed: int, warmup: int = 80) -> Procurement:
     return model.market.procurement.since(start)
 
 
-def f7_extremes(seed: int) -> tuple[float, float]:
-    """F7/L4: (non-productive share, most / least trusted; procurement cost, least / most).
+def f7_measures(books: Procurement) -> dict[str, float]:
+    """F7/L4 from procurement books: the most and least trusted eighth of buyers compared.
 
-    Buyers are ranked by the volume-weighted trust of their purchases over
-    steps 21–100 (from their procurement books); the most and least trusted
-    eighth (:data:`EXTREME_SHARE`) are compared on what they spent: the share
-    of their face time that was non-productive, and their procurement cost per
-    unit bought.
+    Buyers are ranked by the volume-weighted trust of their purchases in the
+    books' window; the most and least trusted eighth (:data:`EXTREME_SHARE`)
+    are compared on what they spent: the share of their face time that was
+    non-productive (``share_most_trusted``, ``share_least_trusted``; Dyer &
+    Chu's ≈25% and ≈47%), its ratio most / least (``ratio``), and their
+    procurement cost per unit bought, least / most (``cost_ratio``, L4's ≈5×).
     """
-    books = procurement_books(seed)
     bought = books.volume > 0
     volume = books.volume[bought]
+    if volume.size == 0:
+        return dict.fromkeys(F7_MEASURES, math.nan)
     trust = books.trusted_volume[bought] / volume
     order = np.argsort(trust, kind="stable")
     k = max(1, int(round(EXTREME_SHARE * order.size)))
@@ -218,9 +220,26 @@ def f7_extremes(seed: int) -> tuple[float, float]:
 
     def per_unit(amount: np.ndarray, group: np.ndarray) -> float:
         return float(amount[bought][group].sum() / volume[group].sum())
-    time_ratio = per_unit(books.nonproductive_time, high) / per_unit(books.nonproductive_time, low)
-    cost_ratio = per_unit(books.cost, low) / per_unit(books.cost, high)
-    return time_ratio, cost_ratio
+    share_low = per_unit(books.nonproductive_time, low)
+    share_high = per_unit(books.nonproductive_time, high)
+    return {"ratio": share_high / share_low,
+            "cost_ratio": per_unit(books.cost, low) / per_unit(books.cost, high),
+            "share_least_trusted": share_low, "share_most_trusted": share_high}
+
+
+#: What :func:`f7_measures` returns (``F7.<name>`` targets of :mod:`sim.calibrate`).
+F7_MEASURES: tuple[str, ...] = ("ratio", "cost_ratio", "share_least_trusted",
+                                "share_most_trusted")
+
+
+def f7_extremes(seed: int) -> tuple[float, float]:
+    """F7/L4: (non-productive share, most / least trusted; procurement cost, least / most).
+
+    Over steps 81–100 of the default market (:func:`procurement_books`), as
+    :func:`f7_measures` compares them.
+    """
+    measures = f7_measures(procurement_books(seed))
+    return measures["ratio"], measures["cost_ratio"]
 
 
 def f7_time(seed: int) -> float:

@@ -14,6 +14,10 @@ Keys (Hydra-style ``key=value``; docs/whatif.md has the details):
 - ``follow_months``: months over which a departed salesperson's accounts follow (6);
 - ``currency``: label of the book's money in tables and charts (default ``money``);
 - ``out``: output folder (default ``results/whatif/<timestamp>``);
+- ``history``: the team's monthly history (CSV: revenue, accounts lost; see
+  :mod:`sim.whatif.history`): the baseline is first calibrated to it;
+  ``history_params`` (``[market.noise:[0.02,0.25],relationship.trust_loss:[2,20]]``),
+  ``history_budget`` (16 candidates) and ``history_seeds`` (4) tune that fit;
 - any dotted key (``sales.salary=0.6``) overrides the model's config.
 
 Bad input prints one line ``error: …`` on stderr, exits with status 2 and
@@ -32,7 +36,8 @@ from typing import Any
 
 MIN_SEEDS = 20  # below this, churn probabilities come in coarse steps: warn
 KEYS = ("accounts", "suppliers", "scenarios", "seeds", "horizon", "jobs", "at", "our_supplier",
-        "leaver", "follow_months", "currency", "out")
+        "leaver", "follow_months", "currency", "out", "history", "history_params",
+        "history_budget", "history_seeds")
 
 
 class UsageError(ValueError):
@@ -41,11 +46,15 @@ class UsageError(ValueError):
 
 def parse(argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
     """Options from ``key=value`` arguments, and the dotted model overrides."""
+    from sim.calibrate.targets import split_list
+    from sim.whatif.history import DEFAULT_PARAMS
     from sim.whatif.run import FOLLOW_MONTHS, preset_names
 
     options: dict[str, Any] = {"seeds": 30, "horizon": 36, "jobs": os.cpu_count() or 1,
                                "at": 12, "scenarios": preset_names(), "leaver": "top_revenue",
-                               "follow_months": FOLLOW_MONTHS, "currency": "money"}
+                               "follow_months": FOLLOW_MONTHS, "currency": "money",
+                               "history_params": list(DEFAULT_PARAMS), "history_budget": 16,
+                               "history_seeds": 4}
     overrides = []
     for arg in argv:
         key, sep, value = arg.partition("=")
@@ -56,8 +65,12 @@ def parse(argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
         elif key not in KEYS:
             raise UsageError(f"unknown key {key!r}: expected one of {list(KEYS)} or a dotted "
                              "config key such as sales.salary")
-        elif key in ("seeds", "horizon", "jobs", "follow_months"):
+        elif key in ("seeds", "horizon", "jobs", "follow_months", "history_budget"):
             options[key] = _integer(key, value, 1)
+        elif key == "history_seeds":
+            options[key] = _integer(key, value, 2)
+        elif key == "history_params":
+            options[key] = split_list(value)
         elif key == "at":
             options[key] = None if value.lower() in ("none", "null") else _integer(key, value, 1)
         elif key == "scenarios":
@@ -87,9 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from omegaconf import OmegaConf
 
+    from sim.calibrate.targets import CalibrationError, parse_param
     from sim.config import ConfigError
     from sim.results import manifest, now, write_json, write_text
     from sim.whatif.book import BookError, load_book
+    from sim.whatif.history import calibrate_baseline, load_history
     from sim.whatif.report import paired_table, write_report
     from sim.whatif.run import run_whatif, scenario_configs
     from sim.whatif.start import money_unit
@@ -102,7 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         configs = scenario_configs(book, options["scenarios"], options["horizon"],
                                    options["at"], overrides, options["leaver"],
                                    options["follow_months"])
-    except (UsageError, BookError, ConfigError) as err:
+        history = params = None
+        if options.get("history"):
+            history = load_history(options["history"])
+            params = [parse_param(p) for p in options["history_params"]]
+            fixed = {o.partition("=")[0] for o in overrides}
+            for p in params:
+                if p.key in fixed:
+                    raise UsageError(f"history_params: {p.key} is also fixed by an override")
+            if history.months > options["horizon"]:
+                raise UsageError(f"history={options['history']}: {history.months} months are "
+                                 f"more than horizon={options['horizon']}")
+    except (UsageError, BookError, ConfigError, CalibrationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
@@ -114,12 +140,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: {seeds} seeds are few: churn probabilities come in steps of "
               f"{1 / seeds:.2g} and intervals are wide; use seeds={MIN_SEEDS} or more",
               file=sys.stderr)
+    baseline_fit = None
+    if history is not None:
+        baseline_fit = calibrate_baseline(book, history, params, overrides,
+                                          options["history_budget"], options["history_seeds"],
+                                          options["jobs"], progress=True)
+        overrides = [*overrides, *baseline_fit.overrides]
+        print("baseline calibrated to the history: " + ", ".join(baseline_fit.overrides),
+              file=sys.stderr)
+        configs = scenario_configs(book, options["scenarios"], horizon, options["at"],
+                                   overrides, options["leaver"], options["follow_months"])
     results = run_whatif(book, configs, seeds, options["jobs"], progress=True)
-    report = write_report(out, results, book, configs, seeds, horizon, options["currency"])
+    report = write_report(out, results, book, configs, seeds, horizon, options["currency"],
+                          baseline_fit)
 
+    if baseline_fit is not None:
+        from sim.calibrate.report import write as write_fit
+
+        write_fit(out / "history_fit", baseline_fit.fit,
+                  "python -m sim.whatif " + " ".join(argv))
     inputs = out / "inputs"
     inputs.mkdir(exist_ok=True)
-    for source in (book.accounts_path, book.suppliers_path):
+    for source in (book.accounts_path, book.suppliers_path, *(
+            [history.path] if history is not None else [])):
         shutil.copyfile(source, inputs / source.name)
     scenarios = {name: OmegaConf.to_container(OmegaConf.structured(s.cfg.scenario))
                  for name, s in configs.items()}
@@ -137,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         money_unit=money_unit(book, base), currency=options["currency"],
         leaver=options["leaver"], follow_months=options["follow_months"],
         input_notes=list(book.notes), overrides=overrides,
+        history=None if history is None else str(history.path),
     ))
 
     table = paired_table(results)

@@ -36,6 +36,7 @@ import pandas as pd  # noqa: E402
 from sim.report import mean_ci  # noqa: E402
 from sim.results import atomic_write, write_text  # noqa: E402
 from sim.whatif.book import Book  # noqa: E402
+from sim.whatif.history import BaselineFit, History  # noqa: E402
 from sim.whatif.people import our_annual_revenue, sales_force  # noqa: E402
 from sim.whatif.run import BASELINE, COSTS, OUTCOMES, Results, Scenario  # noqa: E402
 from sim.whatif.start import money_unit  # noqa: E402
@@ -49,6 +50,7 @@ FIGURES: dict[str, str] = {
     "fan_chart.png": "Our monthly revenue",
     "warm_start.png": "Baseline vs the book",
     "loyalty.png": "Person- vs firm-bound loyalty",
+    "history.png": "The history vs the calibrated baseline",
 }
 #: Outcomes of the headline table: OUTCOMES (higher is better) and our total cost (lower).
 HEADLINE: dict[str, str] = {**OUTCOMES, "cost": "Cost over the horizon"}
@@ -77,7 +79,9 @@ def paired_table(results: Results) -> pd.DataFrame:
                 "p_beats": float((better[finite] > 0).mean()) if finite.any() else np.nan,
                 "n": n,
             })
-    return pd.DataFrame(rows)
+    columns = ["scenario", "outcome", "baseline", "value", "difference", "ci_low", "ci_high",
+               "p_beats", "n"]
+    return pd.DataFrame(rows, columns=columns)  # no rows: the baseline ran alone
 
 
 def at_risk_table(results: Results, book: Book, haggle_discount: float) -> pd.DataFrame:
@@ -273,6 +277,84 @@ def warm_start_figure(results: Results, book: Book, warm: dict[str, float], curr
     fig.suptitle("Baseline on our accounts of the book: month 1 starts where the book is "
                  "(dashed), then drifts", fontsize=10)
     return fig
+
+
+def history_match(results: Results, history: History) -> pd.DataFrame:
+    """Per month of the history: its revenue with the 95% interval (±1.96 s.e.), the
+    baseline's mean revenue over seeds with the 5–95% range of the seeds, and whether the
+    mean lies inside the history's interval; accounts lost so far, history vs baseline."""
+    base = results.steps[results.steps["scenario"] == BASELINE]
+    months = history.months
+    wide = base.pivot(index="step", columns="seed", values="revenue").loc[1:months]
+    lost = base.pivot(index="step", columns="seed", values="book_accounts_lost").loc[1:months]
+    frame = pd.DataFrame({
+        "month": np.arange(1, months + 1), "label": list(history.labels),
+        "history": history.revenue, "history_low": history.revenue - 1.96 * history.revenue_se,
+        "history_high": history.revenue + 1.96 * history.revenue_se,
+        "baseline": wide.mean(axis=1).to_numpy(),
+        "baseline_p05": wide.quantile(0.05, axis=1).to_numpy(),
+        "baseline_p95": wide.quantile(0.95, axis=1).to_numpy(),
+        "baseline_lost": lost.mean(axis=1).to_numpy(),
+        "history_lost": (np.cumsum(history.accounts_lost) if history.accounts_lost is not None
+                         else np.full(months, np.nan)),
+    })
+    frame["within"] = frame["baseline"].between(frame["history_low"], frame["history_high"])
+    return frame
+
+
+def history_figure(match: pd.DataFrame, currency: str) -> plt.Figure:
+    """The history's revenue with its 95% interval vs the calibrated baseline; accounts lost."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), constrained_layout=True)
+    ax = axes[0]
+    ax.errorbar(match["month"], match["history"], yerr=match["history"] - match["history_low"],
+                fmt="o", color="black", ms=3, capsize=2, label="history ± 1.96 s.e.")
+    ax.fill_between(match["month"], match["baseline_p05"], match["baseline_p95"],
+                    color="tab:blue", alpha=0.2, lw=0, label="baseline, 90% of seeds")
+    ax.plot(match["month"], match["baseline"], color="tab:blue", lw=1.6, label="baseline, mean")
+    ax.set_xlabel("month", fontsize=8)
+    ax.set_ylabel(f"our revenue per month ({currency})", fontsize=8)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    if match["history_lost"].notna().any():
+        ax.step(match["month"], match["history_lost"], where="post", color="black",
+                label="history")
+    ax.plot(match["month"], match["baseline_lost"], color="tab:blue", label="baseline, mean")
+    ax.set_xlabel("month", fontsize=8)
+    ax.set_ylabel("accounts lost so far", fontsize=8)
+    ax.legend(fontsize=8)
+    for a in axes:
+        a.tick_params(labelsize=8)
+    fig.suptitle("The baseline calibrated to the team's history", fontsize=10)
+    return fig
+
+
+def history_block(fit: BaselineFit, match: pd.DataFrame, currency: str
+                  ) -> list[tuple[str, object]]:
+    """The report's section on the history: what was fitted, how well, month by month."""
+    result = fit.fit
+    estimates = "; ".join(
+        f"{e.key} = {e.value:.4g} [95% interval {e.low:.4g}, {e.high:.4g}] (default "
+        f"{e.default:.4g})" if e.default is not None else f"{e.key} = {e.value:.4g}"
+        for e in result.estimates)
+    within = int(match["within"].sum())
+    default = ("" if result.default_distance is None else
+               f" (default parameters: J = {result.default_distance:.3g})")
+    text = (
+        f"Before the scenarios ran, the baseline was calibrated to {fit.history.path.name} "
+        f"({fit.history.months} months): {estimates}. Distance J = {result.distance:.3g}"
+        f"{default}, Σ z² over the months' revenue and the accounts lost (python -m "
+        "sim.calibrate's method; files in history_fit/). In "
+        f"{within} of {fit.history.months} months the baseline's mean revenue lies within "
+        "the history's 95% interval.")
+    rows = [{"month": str(r.label), f"history ({currency})":
+             f"{_money(r.history)} [{_money(r.history_low)}, {_money(r.history_high)}]",
+             f"baseline ({currency})": f"{_money(r.baseline)} [{_money(r.baseline_p05)}, "
+             f"{_money(r.baseline_p95)}]", "within": "yes" if r.within else "no",
+             "accounts lost, history": "–" if np.isnan(r.history_lost) else f"{r.history_lost:.0f}",
+             "accounts lost, baseline": f"{r.baseline_lost:.1f}"}
+            for r in match.itertuples()]
+    return [("p", text), ("figure", "history.png"), ("table", (rows, "history"))]
 
 
 def loyalty_figure(results: Results, book: Book) -> plt.Figure:
@@ -493,8 +575,13 @@ def _html_table(rows: list[dict[str, str]], css: str) -> str:
 
 
 def write_report(out: Path, results: Results, book: Book, scenarios: dict[str, Scenario],
-                 seeds: int, horizon: int, currency: str = "money") -> Path:
-    """Write report.html, report.md, the figures, at_risk.csv and the tidy tables into ``out``."""
+                 seeds: int, horizon: int, currency: str = "money",
+                 baseline_fit: BaselineFit | None = None) -> Path:
+    """Write report.html, report.md, the figures, at_risk.csv and the tidy tables into ``out``.
+
+    With ``baseline_fit`` (``history=``), a section compares the history with the
+    calibrated baseline (:func:`history_match`, ``history.csv``).
+    """
     out.mkdir(parents=True, exist_ok=True)
     base_cfg = scenarios[BASELINE].cfg
     haggle = base_cfg.buyers.haggle_discount
@@ -511,6 +598,11 @@ def write_report(out: Path, results: Results, book: Book, scenarios: dict[str, S
         "warm_start.png": warm_start_figure(results, book, warm, currency),
         "loyalty.png": loyalty_figure(results, book),
     }
+    match = None
+    if baseline_fit is not None:
+        match = history_match(results, baseline_fit.history)
+        figures["history.png"] = history_figure(match, currency)
+        atomic_write(out / "history.csv", lambda p: match.to_csv(p, index=False))
     images = {k: _png(v) for k, v in figures.items() if v is not None}
     for name, data in images.items():
         atomic_write(out / name, lambda p, data=data: p.write_bytes(data))
@@ -551,8 +643,10 @@ def write_report(out: Path, results: Results, book: Book, scenarios: dict[str, S
         "ties without contact (entropy, M9, F5), falls when delivery misses the promise — "
         "violations weigh more than pleasant surprises (M8) and salespeople inflate promises "
         "(ψ, M7) — and the accounts' choices settle to the model's prices and capabilities. "
-        "The book is not calibrated to your history; compare scenarios with the baseline, "
-        "not with the book.")
+        + ("The baseline was calibrated to your history (below); compare scenarios with the "
+           "baseline." if baseline_fit is not None else
+           "The book is not calibrated to your history (history=FILE does that); compare "
+           "scenarios with the baseline, not with the book."))
     money_note = (
         f"Revenue at risk = P(loss) × our annual revenue from the account (annual_volume × "
         f"share_of_wallet × our price paid), in {currency} per year. All {len(risk)} rows "
@@ -575,6 +669,8 @@ def write_report(out: Path, results: Results, book: Book, scenarios: dict[str, S
                          "baseline, blue: the scenario; dotted: when its events happen.",
         "warm_start.png": "Mean over seeds and 90% band of the baseline, on our accounts of "
                           "the book; dashed: what the book says.",
+        "history.png": "Left: the history's monthly revenue with its 95% interval and the "
+                       "calibrated baseline (mean, 90% of seeds). Right: accounts lost so far.",
         "loyalty.png": "Left: stacked mean loyalty of our active ties. Right: each of our "
                        "accounts (baseline, mean over seeds), coloured by P(loss); below the "
                        "diagonal the bond is mostly with the salesperson (F2, L3).",
@@ -602,6 +698,8 @@ def write_report(out: Path, results: Results, book: Book, scenarios: dict[str, S
             ("p", why), *(("warn", note) for note in explained)]),
         ("Revenue over time", [("figure", "fan_chart.png")]),
         ("Book vs model", [("p", drift), ("figure", "warm_start.png")]),
+        *([("History vs calibrated baseline", history_block(baseline_fit, match, currency))]
+          if baseline_fit is not None and match is not None else []),
         ("Accounts at risk", [("p", money_note), *(
             item for name in results.scenarios for item in (
                 ("h3", _label(name)), ("table", (risk_by[name], "risk"))))]),

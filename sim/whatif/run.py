@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from sim.api import CONFIG_DIR, compose_config
 from sim.config import Config, ConfigError, to_config
+from sim.metrics import main_supplier
 from sim.model import RelationshipModel
 from sim.whatif.book import Book
 from sim.whatif.people import LeaverError, resolve_salesperson
@@ -180,7 +181,9 @@ def run_one(scenario: Scenario, book: Book, name: str, seed: int) -> dict[str, p
     share of wallet among active ties) at the horizon; *silent months*
     counts the months in which it was dissatisfied with us without
     complaining (F5, M9). ``book_revenue`` and ``book_trust`` follow the
-    book's own accounts of ours (the warm-start check of the report).
+    book's own accounts of ours (the warm-start check of the report);
+    ``book_accounts_lost`` counts those we were the main supplier of at the
+    start and no longer are (accounts lost so far).
     """
     cfg = dataclasses.replace(scenario.cfg, seed=seed)
     model = start_model(cfg, book, scenario.salespeople)
@@ -188,7 +191,8 @@ def run_one(scenario: Scenario, book: Book, name: str, seed: int) -> dict[str, p
     silent = np.zeros(len(book.accounts), dtype=np.int64)
     unit = money_unit(book, cfg)
     paid = 1.0 - cfg.buyers.haggle_discount * model.market.buyers.adversarial[ours]
-    book_revenue, book_trust = [], []
+    book_revenue, book_trust, book_lost = [], [], []
+    held = ours & (main_supplier(model.ties.wallet, model.ties.active) == US)  # ours at month 0
     costs = dict.fromkeys(COSTS, 0.0)
     for _ in range(cfg.steps):
         model.step()
@@ -201,6 +205,7 @@ def run_one(scenario: Scenario, book: Book, name: str, seed: int) -> dict[str, p
         book_revenue.append(float((shipped * paid).sum()) * float(market.policy.list_price[US]))
         live = t.active[ours, US]
         book_trust.append(float(t.trust[ours, US][live].mean()) if live.any() else np.nan)
+        book_lost.append(int((held & (market.buyers.main_supplier != US)).sum()))
     t = model.ties
     frame = model.supplier_frame()
     us = frame[(frame["supplier"] == US) & (frame["step"] >= 1)].sort_values("step")
@@ -222,6 +227,7 @@ def run_one(scenario: Scenario, book: Book, name: str, seed: int) -> dict[str, p
         "loyalty_person": us["loyalty_person"].to_numpy(),
         "loyalty_firm": us["loyalty_firm"].to_numpy(),
         "book_revenue": np.asarray(book_revenue) * unit, "book_trust": book_trust,
+        "book_accounts_lost": book_lost,
     })
     accounts = pd.DataFrame({
         "seed": seed, "scenario": name,

@@ -292,15 +292,27 @@ def override_key(item: str) -> str:
 def cell(overrides: list[str]) -> dict[str, Any]:
     """The swept parameters of a run from its overrides: ``{"buyers.needs_breadth": 0.3, …}``.
 
-    Values are parsed as YAML scalars; ``seed`` (its own column) and the keys
-    that only organise a sweep (``experiment``, ``seeds``) are left out.
+    Values are parsed as YAML scalars (text YAML cannot read, e.g. with control
+    characters, stays text); ``seed`` (its own column) and the keys that only
+    organise a sweep (``experiment``, ``seeds``) are left out.
     """
     out: dict[str, Any] = {}
     for item in overrides:
         key, value = override_key(item), item.partition("=")[2]
         if key not in CELL_EXCLUDED and not key.startswith("hydra"):
-            out[key] = yaml.safe_load(value) if value else None
+            out[key] = _scalar(value)
     return out
+
+
+def _scalar(value: str) -> Any:
+    """An override's value as YAML reads it; None for an empty value; the text itself when
+    YAML cannot read it."""
+    if not value:
+        return None
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
 
 
 class ResultsError(Exception):

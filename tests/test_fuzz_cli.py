@@ -151,3 +151,11 @@ def _fuzz(examples: int):
 
 test_fuzzed_overrides_run_finite_or_exit_2_cleanly = _fuzz(DEFAULT_EXAMPLES)
 test_many_fuzzed_overrides = pytest.mark.slow(_fuzz(SLOW_EXAMPLES))
+
+
+@pytest.mark.parametrize("args", [["buyers.name='\x1f'"], ["strategy.name='a\x07b'"]])
+def test_control_characters_in_a_text_value(args, tmp_path, monkeypatch, capsys):
+    """Found by the fuzz test: a control character in a text value made the steps table's
+    parameter columns (read back as YAML) raise; the run must finish or refuse cleanly."""
+    monkeypatch.chdir(tmp_path)
+    check_example(args, tmp_path, capsys)

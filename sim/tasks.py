@@ -24,6 +24,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,13 @@ NAME_EXCLUDED = ("experiment", "seeds")
 #: SLURM states of a job still waiting or working (``squeue``).
 ACTIVE_STATES = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING",
                  "SUSPENDED"}
+
+
+#: Set by the launching process's SIGTERM handler: a task running in that process (the basic
+#: launcher, joblib with one job) starts no further run. Hydra's composition turns an
+#: exception raised inside it into a ConfigCompositionException, so the handler's own
+#: exception can be lost; this flag is not.
+STOPPING = threading.Event()
 
 
 def run_overrides(overrides: Sequence[str]) -> list[str]:
@@ -247,8 +255,12 @@ class RunBatch:
         configs.bases[()] = _job_config(cfg)  # the task's own composition: no group chosen
         token = SWEEP_ARGV.set(self.argv or None)
         try:
-            return {run["name"]: self._run(configs, run["name"], run["overrides"])
-                    for run in runs}
+            outcomes: dict[str, str | None] = {}
+            for run in runs:
+                if STOPPING.is_set():
+                    break
+                outcomes[run["name"]] = self._run(configs, run["name"], run["overrides"])
+            return outcomes
         finally:
             SWEEP_ARGV.reset(token)
 

@@ -185,6 +185,35 @@ def test_sigterm_marks_the_sweep_interrupted_with_the_command_to_resume(tmp_path
         assert json.loads((folder / "sweep.json").read_text())["status"] == "complete"
 
 
+def test_sigterm_during_a_runs_composition_still_interrupts(tmp_path, monkeypatch):
+    """SIGTERM can reach the launching process while Hydra composes a run's config in it
+    (basic launcher, joblib with one job); Hydra wraps the handler's exception in a
+    ConfigCompositionException. The sweep must still stop as interrupted, not record the
+    remaining runs as failed."""
+    from hydra.errors import ConfigCompositionException
+
+    compose, calls = tasks.RunConfigs.__call__, []
+
+    def interrupted_second(self, overrides, name):
+        calls.append(name)
+        if len(calls) == 2:
+            try:
+                signal.raise_signal(signal.SIGTERM)
+            except BaseException as err:  # as Hydra's composition does
+                raise ConfigCompositionException("") from err
+        return compose(self, overrides, name)
+
+    monkeypatch.setattr(tasks.RunConfigs, "__call__", interrupted_second)
+    status = sweep_in_process(tmp_path, monkeypatch, ["seed=range(0,4)", *TINY,
+                                                      "hydra.sweeper.runs_per_task=4"])
+    assert status == 128 + signal.SIGTERM
+    (folder,) = [p.parent for p in tmp_path.glob("results/sweeps/*/sweep.json")]
+    info = json.loads((folder / "sweep.json").read_text())
+    assert info["status"] == "interrupted" and info["complete"] == 1
+    assert not info.get("failed"), info.get("failed")
+    assert len(calls) == 2  # no run composed after the signal
+
+
 def test_tasks_hold_runs_per_task_runs_and_reject_zero():
     runs = tasks.plan([[f"seed={s}"] for s in range(7)])
     assert [len(b) for b in tasks.batches(runs, 3)] == [3, 3, 1]

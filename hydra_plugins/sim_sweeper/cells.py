@@ -98,6 +98,7 @@ class CellsSweeper(BasicSweeper):
         groups = tasks.batches(todo, self.runs_per_task)
         names = tasks.write_tasks(folder, sweep.attempt(), groups)
         returns: list[Sequence[JobReturn]] = []
+        tasks.STOPPING.clear()
         previous = signal.signal(signal.SIGTERM, _raise_interrupted)
         try:
             start = 0
@@ -123,10 +124,14 @@ class CellsSweeper(BasicSweeper):
         except (KeyboardInterrupt, Interrupted):
             raise
         except Exception as err:  # e.g. a killed joblib worker ends the whole launch
+            if tasks.STOPPING.is_set():  # the interruption, wrapped by whatever it hit
+                raise Interrupted(signal.SIGTERM) from err
             reason = f"task lost: {type(err).__name__}: {err}"
             for name in chunk:
                 sweep.record_lost(folder, tasks.task_runs(folder, name), reason)
             return []
+        if tasks.STOPPING.is_set():  # runs it cut short are not failures: resume reruns them
+            raise Interrupted(signal.SIGTERM)
         for name, result in zip(chunk, results, strict=True):
             _record(folder, name, result)
         return results
@@ -224,4 +229,5 @@ def _wait(jobs: list[Any], slurm: bool) -> list[JobReturn | BaseException]:
 
 
 def _raise_interrupted(signum: int, frame: Any) -> None:
+    tasks.STOPPING.set()
     raise Interrupted(signum)

@@ -43,7 +43,7 @@ from sim.ties import Stage, nonzero
 
 if TYPE_CHECKING:
     from sim.config import Config
-    from sim.market import Market
+    from sim.market import FirmTable, Market
 
 Cols = int | slice
 Rng = np.random.Generator
@@ -145,6 +145,16 @@ def department_contacts(market: Market, cfg: Config, rng: Rng, cols: Cols) -> No
 # ------------------------------------------------------------------ orders (M6, L2)
 
 
+def _class_prices(firm: FirmTable, cfg: Config, wallet: np.ndarray,
+                  s: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """The list price each buyer faces from suppliers ``s``: the firm's learned loyal-buyer
+    price where the buyer's share of wallet makes it loyal, else its list price (L2)."""
+    if firm.loyal_price is None:
+        return firm.list_price[s]
+    return adaptation.class_price(firm.list_price[s], firm.loyal_price[s],
+                                  adaptation.loyal(wallet, cfg.adaptation.loyal_wallet))
+
+
 def place_orders(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     """M6: buyers with a purchase need choose suppliers by logit (F8 split orders, F9 partners).
 
@@ -154,12 +164,7 @@ def place_orders(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
     n = rows.stop - rows.start
     need = rng.random((n, 1)) < cfg.buyers.purchase_prob * market.demand_factor
     person = t.loyalty_person[rows]
-    price = firm.list_price
-    if firm.loyal_price is not None:  # learned prices per buyer class (L2)
-        price = adaptation.class_price(
-            firm.list_price, firm.loyal_price,
-            adaptation.loyal(t.wallet[rows], cfg.adaptation.loyal_wallet),
-        )
+    price = _class_prices(firm, cfg, t.wallet[rows])
     u = choice.utility(
         choice.bonded_attraction(person, t.loyalty_firm[rows], sales.person_weight),
         price,
@@ -245,12 +250,7 @@ def deliver(market: Market, cfg: Config, rng: Rng, rows: slice) -> None:
         market.uncertainty, trust, partnership, rel.flexibility, rng.standard_normal(b.size),
     )
     short = market.stockout[b, s]
-    list_price = market.policy.list_price[s]
-    if market.policy.loyal_price is not None:  # learned prices per buyer class (L2)
-        list_price = adaptation.class_price(
-            list_price, market.policy.loyal_price[s],
-            adaptation.loyal(t.wallet[b, s], cfg.adaptation.loyal_wallet),
-        )
+    list_price = _class_prices(market.policy, cfg, t.wallet[b, s], s)
     market.purchases = Purchases(
         rows=rows, local=li, buyer=b, supplier=s, volume=market.orders[rows][li, s],
         short=short, needs=needs, knowledge=knowledge, promised=promised,

@@ -312,17 +312,20 @@ class FirmTable:
             if "service" in market.departments
             else np.ones(len(firms), dtype=np.float32)
         )
-        price = firms.price.astype(np.float32)
+
+        def listed(base: np.ndarray) -> np.ndarray:
+            """A base price as buyers see it: the strategy's price factor, any price cut."""
+            return base.astype(np.float32) * col("price_factor") * (1.0 - firms.price_cut)
+
         learning, loyal_price, serving_rule = market.learning, None, None
         if learning is not None and learning.classes:
-            loyal_price = (learning.loyal_base.astype(np.float32) * col("price_factor")
-                           * (1.0 - firms.price_cut))
+            loyal_price = listed(learning.loyal_base)
         if learning is not None:
             serving_rule = learning.chosen_serving
         return cls(
             loyal_price=loyal_price,
             serving_rule=serving_rule,
-            list_price=price * col("price_factor") * (1.0 - firms.price_cut),
+            list_price=listed(firms.price),
             health=firms.health.astype(np.float32),
             coordination=col("coordination"),
             person_share=col("person_share"),

@@ -31,6 +31,18 @@ def test_example_history_reads_as_months_with_noise_based_intervals():
     assert targets[-1].value == frame["accounts_lost"].sum()
 
 
+def test_a_spreadsheet_export_reads_as_the_plain_file(tmp_path):
+    """Semicolons, decimal commas and Windows-1252, as the book's files may come."""
+    plain, export = tmp_path / "plain.csv", tmp_path / "export.csv"
+    plain.write_text("month,revenue,accounts_lost\n1,10.5,0\n2,12.25,1\n3,11,0\n")
+    export.write_bytes("month;revenue;accounts_lost;note\n1;10,5;0;Müller\n2;12,25;1;Groß\n"
+                       "3;11;0;\n".encode("cp1252"))
+    a, b = load_history(plain), load_history(export)
+    np.testing.assert_allclose(b.revenue, [10.5, 12.25, 11.0])
+    np.testing.assert_allclose(a.revenue, b.revenue)
+    np.testing.assert_allclose(a.accounts_lost, b.accounts_lost)
+
+
 def test_per_account_history_is_summed_per_month(tmp_path):
     path = tmp_path / "h.csv"
     path.write_text("account_id,month,revenue,lost\n"

@@ -26,6 +26,7 @@ accounts lost over the history match it, with :mod:`sim.calibrate`
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibrate.targets import Parameter, Problem, Target
-from sim.whatif.book import Book, BookError
+from sim.whatif.book import Book, BookError, _decode, _separator
 
 #: Parameters fitted by default: they move a book's revenue path and churn most (docs/whatif.md)
 DEFAULT_PARAMS: tuple[str, ...] = ("market.noise:[0.02,0.25]",
@@ -63,10 +64,14 @@ def load_history(path: Path | str) -> History:
     """Read and check a history CSV (module doc); :class:`BookError` names the bad cell."""
     path = Path(path)
     try:
-        frame = pd.read_csv(path, sep=None, engine="python", dtype={"month": str})
+        text, _ = _decode(path)  # as the book: UTF-8 (with or without BOM) or Windows-1252
     except OSError as err:
         raise BookError(path, None, None, f"cannot read it ({err.strerror})") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+    sep = _separator(text.split("\n", 1)[0])  # a semicolon file has decimal commas
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, decimal="," if sep == ";" else ".",
+                            dtype={"month": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise BookError(path, None, None, f"not a CSV table ({err})") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     for column in ("month", "revenue"):

@@ -27,13 +27,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException, OverrideParseException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from sim import design, experiments, run_folder
 from sim.api import CONFIG_DIR, expand_calibrated
 from sim.config import ConfigError, register_configs, to_config
 from sim.model import RelationshipModel
-from sim.results import TYPED_ARGV, is_complete, manifest, now, write_json, write_run
+from sim.results import TYPED_ARGV, config_yaml, is_complete, manifest, now, write_json, write_run
 from sim.sweep import ERROR, register_resolvers
 
 log = logging.getLogger("sim")
@@ -69,7 +69,7 @@ def main(dcfg: DictConfig) -> None:
         cpu = time.thread_time() - cpu  # this thread's CPU simulating (sweep efficiency)
         write_run(
             out,
-            OmegaConf.to_yaml(dcfg, resolve=True),
+            config_yaml(dcfg),
             steps,
             summary,
             manifest(cfg.seed, started, now(), engine=cfg.engine, strategy=cfg.strategy.name,

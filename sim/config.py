@@ -26,6 +26,7 @@ from sim.constraints import (
     OneOf,
     check,
     expected,
+    fail,
     type_ok,
 )
 
@@ -623,15 +624,18 @@ def register_configs() -> None:
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def type_hints(cls: type) -> dict[str, Any]:
+    """The declared field types of a config dataclass (``typing.get_type_hints``, cached:
+    the annotations are strings and evaluating them costs more than checking a config)."""
     return get_type_hints(cls)
 
 
 def _check_types(obj: Any, prefix: str = "") -> None:
     """Every field of a config dataclass (recursively) has its annotated type."""
     for owner, f, path, value in constraints.walk(obj, prefix):
-        tp = _hints(type(owner))[f.name]
-        check(type_ok(value, tp), path, value, expected(tp))
+        tp = type_hints(type(owner))[f.name]
+        if not type_ok(value, tp):
+            fail(path, value, expected(tp))
 
 
 def _check_plain(value: Any, tp: Any, path: str) -> None:
@@ -641,8 +645,9 @@ def _check_plain(value: Any, tp: Any, path: str) -> None:
     path (``scenario.events[0].t``) before OmegaConf builds the dataclasses.
     """
     if is_dataclass(tp):
-        check(isinstance(value, dict), path or "config", value, expected(tp))
-        hints = get_type_hints(tp)
+        if not isinstance(value, dict):
+            fail(path or "config", value, expected(tp))
+        hints = type_hints(tp)
         for key, item in value.items():
             sub = f"{path}.{key}" if path else str(key)
             if key not in hints:
@@ -650,7 +655,8 @@ def _check_plain(value: Any, tp: Any, path: str) -> None:
                                   f"of {path or 'the config'}, one of {list(hints)}")
             _check_plain(item, hints[key], sub)
         return
-    check(type_ok(value, tp) or _is_dataclass_list(value, tp), path, value, expected(tp))
+    if not (type_ok(value, tp) or _is_dataclass_list(value, tp)):
+        fail(path, value, expected(tp))
     if _is_dataclass_list(value, tp):
         for k, item in enumerate(value):
             _check_plain(item, get_args(tp)[0], f"{path}[{k}]")
@@ -752,7 +758,7 @@ def from_plain(tp: type, data: dict[str, Any]) -> Any:
     two), at a fraction of its cost: missing keys take their defaults,
     integers become floats where a number is expected, containers are copied.
     """
-    hints = _hints(tp)
+    hints = type_hints(tp)
     return tp(**{key: _coerce(value, hints[key]) for key, value in data.items()})
 
 

@@ -173,3 +173,37 @@ def test_report_with_every_run_corrupted_fails_clearly(sweep):
     assert proc.returncode == 2
     assert str(sweep / "run0" / "summary.json") in proc.stderr
     assert any(line.startswith("error: ") for line in proc.stderr.splitlines())
+
+
+def test_float_counts_of_whole_numbers_are_saved_as_integers_and_others_stay_float(tmp_path):
+    from sim.metrics import COUNTS
+    from sim.results import steps_table
+
+    frame = pd.DataFrame({"step": [0, 1], "accounts": [3.0, 4.0], "departures": [1.0, None],
+                          "profit": [1.5, 2.0]})
+    table = steps_table(frame, "run-a", 7, {"market.n_buyers": 100, "market.noise": 0})
+    assert "accounts" in COUNTS and "departures" in COUNTS
+    assert str(table.schema.field("accounts").type) == "int64"
+    assert table.column("accounts").to_pylist() == [3, 4]
+    assert str(table.schema.field("departures").type) == "double"  # a missing count: not whole
+    assert table.column_names[:4] == ["run", "seed", "market.n_buyers", "market.noise"]
+    assert str(table.schema.field("market.n_buyers").type) == "int64"
+    assert str(table.schema.field("market.noise").type) == "double"
+    assert table.column("seed").to_pylist() == [7, 7]
+
+
+@pytest.mark.parametrize("overrides", [
+    [], ["+experiment=buyer_stance"], ["+experiment=sensitivity"],
+    ["buyers.name=yes"], ["buyers.name='1e5'"], ["buyers.name='1_000'"],
+    ["buyers.name='.inf'"], ["buyers.name='null'"], ["buyers.name=' lead'"],
+    ["buyers.name='a: b'"], ["buyers.name='x\\ny'"], ["buyers.name='ünïcødé ☃'"],
+    ["buyers.name='" + "a long name " * 10 + "'"],
+])
+def test_run_config_yaml_is_byte_for_byte_omegaconfs(overrides):
+    from omegaconf import OmegaConf
+
+    from sim.api import compose_config
+    from sim.results import config_yaml
+
+    cfg = compose_config(overrides)
+    assert config_yaml(cfg) == OmegaConf.to_yaml(cfg, resolve=True)

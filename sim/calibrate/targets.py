@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from sim.config import STRATEGIES, Config, ConfigError, _hints
+from sim.config import STRATEGIES, Config, ConfigError, type_hints
 from sim.constraints import Interval
 from sim.metrics import MARKET_METRICS, OUTCOME_KIND, RANGES, SUPPLIER_METRICS, WINDOW_METRICS
 
@@ -203,7 +203,7 @@ def field_bounds(key: str) -> tuple[Interval, bool]:
     node: Any = Config
     parts = key.split(".")
     for k, part in enumerate(parts):
-        hints = _hints(node)
+        hints = type_hints(node)
         if not is_dataclass(node) or part not in hints:
             where = ".".join(parts[:k]) or "the config"
             options = sorted(hints) if is_dataclass(node) else []

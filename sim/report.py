@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
-from scipy import stats  # noqa: E402
+from scipy.special import stdtrit  # noqa: E402  (Student's t quantile; scipy.stats costs ~1 s to import)
 
 from sim import experiments  # noqa: E402
 from sim.metrics import (  # noqa: E402
@@ -114,7 +114,7 @@ def mean_ci(values: Sequence[float], level: float = 0.95,
     if kind != "real":
         low, high = np.quantile(bootstrap_means(x), [0.5 - level / 2, 0.5 + level / 2])
         return (mean, float(low), float(high), n)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    half = stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / np.sqrt(n)
     return (mean, mean - half, mean + half, n)
 
 
@@ -396,7 +396,7 @@ def band_limits(mean: np.ndarray, se: np.ndarray, n: np.ndarray, kind: str,
     a band of that one value. The time-series bands use it because they keep
     only running sums (:func:`step_bands`); the tables bootstrap (:func:`mean_ci`).
     """
-    t = stats.t.ppf(0.5 + level / 2, np.maximum(n, 2) - 1)
+    t = stdtrit(np.maximum(n, 2) - 1, 0.5 + level / 2)
     half = t * se
     if kind == "real":
         return mean - half, mean + half

@@ -3,6 +3,7 @@ peak memory at 10,000 runs. A table per part; JSON in benchmarks/results/scale_*
 
     .venv/bin/python -m benchmarks.bench_scale efficiency [--runs 200] [--runs-per-task 10]
         [--launchers joblib,dask,ray,slurm]
+    .venv/bin/python -m benchmarks.bench_scale overhead [--runs 20] [--runs-per-task 10]
     .venv/bin/python -m benchmarks.bench_scale poll [--runs 10000]
     .venv/bin/python -m benchmarks.bench_scale report [--runs 10000] [--experiment buyer_stance]
 
@@ -17,6 +18,10 @@ cgroups the total is the launcher's reaped children only (plus ``sacct``'s Total
 SLURM) and is marked a lower bound. The table also shows the efficiency against the CPU
 of a run simulated alone in this process (times the number of runs). ``slurm`` needs the
 cluster of tests/cluster/slurm_up.sh.
+
+*Overhead* is a task's CPU per run besides simulating, step by step: a sweep run in a
+child process with the basic launcher (tasks in that process), each step of a run timed
+in the thread that runs it.
 """
 
 from __future__ import annotations
@@ -236,6 +241,73 @@ def efficiency(args: argparse.Namespace) -> None:
                       f"{alone:.2f} CPU s per run simulated alone"))
 
 
+#: The steps of a run of a task besides simulating, timed by :func:`overhead` (module,
+#: attribute, label).
+RUN_STEPS = (("sim.tasks", "RunConfigs.__call__", "compose the run's config"),
+             ("hydra.core.hydra_config", "HydraConfig.set_config", "set HydraConfig"),
+             ("sim.config", "to_config", "check the config"),
+             ("sim.results", "config_yaml", "config.yaml text"),
+             ("sim.results", "steps_table", "steps table"),
+             ("sim.results", "write_run", "write the run folder"))
+
+OVERHEAD_CHILD = """
+import collections, functools, importlib, json, sys, time
+from pathlib import Path
+folder, steps = sys.argv[1], json.loads(sys.argv[2])
+spent, calls = collections.Counter(), collections.Counter()
+def timed(owner, name, label):
+    inner = getattr(owner, name)
+    @functools.wraps(inner)
+    def wrapper(*args, **kwargs):
+        tic = time.thread_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent[label] += time.thread_time() - tic
+            calls[label] += 1
+    setattr(owner, name, wrapper)
+import sim.__main__ as main, sim.tasks as tasks
+timed(tasks.RunBatch, "_run", "run")
+for module, attribute, label in steps:
+    owner = importlib.import_module(module)
+    *path, name = attribute.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    timed(owner, name, label)
+    if owner is importlib.import_module(module) and hasattr(main, name):
+        setattr(main, name, getattr(owner, name))  # imported by name into sim.__main__
+sys.argv = ["sim", *sys.argv[3:]]
+try:
+    main.cli()
+except SystemExit:
+    pass
+simulating = sum(json.loads(p.read_text())["cpu_seconds"]
+                 for p in Path(folder).glob("*/manifest.json"))
+print(json.dumps({"runs": calls["run"], "run": spent["run"], "simulating": simulating,
+                  "steps": {label: spent[label] for _, _, label in steps}}))
+"""
+
+
+def overhead(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(dir=ROOT / "results") as tmp:
+        cmd = [sys.executable, "-c", OVERHEAD_CHILD, tmp,
+               json.dumps([list(s) for s in RUN_STEPS]), "-m", f"seed=range(0,{args.runs})",
+               *DEFAULT, f"sweep.runs_per_task={args.runs_per_task}", f"hydra.sweep.dir={tmp}",
+               "hydra/job_logging=none", "hydra/hydra_logging=none"]
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    got = json.loads(out.strip().splitlines()[-1])
+    n = got["runs"]
+    rows = [{"step": label, "CPU ms per run": 1000 * got["steps"][label] / n}
+            for _, _, label in RUN_STEPS]
+    rows.append({"step": "all but simulating",
+                 "CPU ms per run": 1000 * (got["run"] - got["simulating"]) / n})
+    rows.append({"step": "simulating", "CPU ms per run": 1000 * got["simulating"] / n})
+    print(table(rows, f"A task's CPU per run, {n} runs at 1,000 buyers x 150 steps, "
+                      f"{args.runs_per_task} per task (load average {os.getloadavg()[0]:.1f})"))
+    write("scale_overhead", {"runs": n, "runs_per_task": args.runs_per_task,
+                             "ms_per_run": {r["step"]: r["CPU ms per run"] for r in rows}})
+
+
 #: The cells of ``--experiment buyer_stance`` (its experiment.yaml), seeds after them.
 STANCE_CELLS = [(b, u) for b in ("adversarial", "partnership") for u in (0.0, 0.15, 0.3)]
 
@@ -360,16 +432,17 @@ def report(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=("efficiency", "poll", "report"))
+    parser.add_argument("part", choices=("efficiency", "overhead", "poll", "report"))
     parser.add_argument("--runs", type=int)
     parser.add_argument("--runs-per-task", type=int, default=10)
     parser.add_argument("--launchers", default="joblib,dask,ray,slurm")
     parser.add_argument("--experiment", choices=("buyer_stance",),
                         help="report: runs laid out as this experiment's cells, its analysis too")
     args = parser.parse_args()
-    args.runs = args.runs or (200 if args.part == "efficiency" else 10_000)
+    args.runs = args.runs or {"efficiency": 200, "overhead": 20}.get(args.part, 10_000)
     (ROOT / "results").mkdir(exist_ok=True)
-    {"efficiency": efficiency, "poll": poll, "report": report}[args.part](args)
+    {"efficiency": efficiency, "overhead": overhead, "poll": poll,
+     "report": report}[args.part](args)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 from hydra.core.hydra_config import HydraConfig
@@ -168,6 +168,13 @@ def slurm_active(job_ids: Sequence[str]) -> set[str]:
     return {job for job in job_ids if states.get(job, "").strip() in ACTIVE_STATES}
 
 
+class RunConfig(NamedTuple):
+    """A run's full config, and ``HydraConfig``'s node for it (None: set it from the config)."""
+
+    config: DictConfig
+    hydra: DictConfig | None
+
+
 class RunConfigs:
     """Each run's config exactly as Hydra's ``load_sweep_config`` composes it, at a fraction
     of the cost: the config groups are composed once per choice of them.
@@ -181,13 +188,26 @@ class RunConfigs:
     applied by that same Hydra function (milliseconds), and the per-run fields of its
     ``hydra`` node set as Hydra sets them (``overrides``, ``job.override_dirname``,
     ``job.id``, ``sweep.subdir``, ``runtime.output_dir``).
+
+    The ``hydra`` node is not copied per run: the runs of one choice of groups share one
+    node (``HydraConfig``'s, made once as ``HydraConfig.set_config`` makes it), whose
+    per-run fields are set for each run and whose parent is the run's config, so that its
+    interpolations see the run's values, as in Hydra. A run that overrides a ``hydra.``
+    key gets a node of its own.
     """
 
     def __init__(self, loader: ConfigLoaderImpl, master: DictConfig) -> None:
         self.loader = loader
         self.master = master
         self.parser = OverridesParser.create()
-        self.bases: dict[tuple[str, ...], DictConfig] = {}
+        self.bases: dict[tuple[str, ...], RunConfig] = {}
+
+    @staticmethod
+    def base(config: DictConfig) -> RunConfig:
+        """A composed config and its ``HydraConfig`` node (``HydraConfig.set_config``'s)."""
+        hydra = OmegaConf.masked_copy(config, "hydra")
+        OmegaConf.set_readonly(hydra.hydra, True)
+        return RunConfig(config, hydra)
 
     def is_group(self, override: Override) -> bool:
         """True for an override of the defaults list: a config group's choice (as Hydra's
@@ -195,7 +215,7 @@ class RunConfigs:
         return self.loader.repository.group_exists(override.key_or_group) and \
             not isinstance(override.value(), dict)
 
-    def __call__(self, overrides: Sequence[str], name: str) -> DictConfig:
+    def __call__(self, overrides: Sequence[str], name: str) -> RunConfig:
         """The config of the run ``name`` (its folder below the sweep) with ``overrides``."""
         parsed = self.parser.parse_overrides(list(overrides))
         groups, others = [], []
@@ -204,9 +224,14 @@ class RunConfigs:
         key = tuple(str(o.input_line) for o in groups)
         subdir = f"hydra.sweep.subdir={name}"
         if key not in self.bases:
-            self.bases[key] = self.loader.load_sweep_config(
-                self.master, [*key, subdir, "hydra.output_subdir=null"])
-        config = copy.deepcopy(self.bases[key])
+            self.bases[key] = self.base(self.loader.load_sweep_config(
+                self.master, [*key, subdir, "hydra.output_subdir=null"]))
+        base = self.bases[key]
+        assert base.hydra is not None
+        own = any(o.key_or_group.split(".")[0] == "hydra" for o in others)
+        # the run's copy of the config, with the shared hydra node unless it has its own
+        shared = {} if own else {id(base.config.hydra): base.hydra.hydra}
+        config = copy.deepcopy(base.config, shared)
         ConfigLoaderImpl._apply_overrides_to_config(others, config)
         hydra = config.hydra
         with read_write(hydra), open_dict(hydra):
@@ -221,7 +246,7 @@ class RunConfigs:
             hydra.job.override_dirname = get_overrides_dirname(
                 overrides=parsed, kv_sep=dirname.kv_sep, item_sep=dirname.item_sep,
                 exclude_keys=list(dirname.exclude_keys))
-        return config
+        return RunConfig(config, None if own else base.hydra)
 
 
 @dataclass
@@ -252,7 +277,7 @@ class RunBatch:
         loader = self.hydra_context.config_loader
         assert isinstance(loader, ConfigLoaderImpl)
         configs = RunConfigs(loader, self.config)
-        configs.bases[()] = _job_config(cfg)  # the task's own composition: no group chosen
+        configs.bases[()] = configs.base(_job_config(cfg))  # the task's own: no group chosen
         token = SWEEP_ARGV.set(self.argv or None)
         try:
             outcomes: dict[str, str | None] = {}
@@ -266,7 +291,7 @@ class RunBatch:
 
     def _run(self, configs: RunConfigs, name: str, overrides: list[str]) -> str | None:
         try:
-            ret = self.job(configs(overrides, name))
+            ret = self.job(*configs(overrides, name))
         except Exception as err:  # composition (or its folder) failed: the run never started
             return f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
         if ret.status == JobStatus.FAILED:
@@ -275,15 +300,20 @@ class RunBatch:
                 else str(err)
         return None
 
-    def job(self, config: DictConfig) -> JobReturn:
+    def job(self, config: DictConfig, hydra: DictConfig | None = None) -> JobReturn:
         """Run the task function on one run's full config, as Hydra's ``run_job`` runs a job
-        of a sweep: ``HydraConfig`` set (and restored after), the run folder made, in it if
+        of a sweep: ``HydraConfig`` set to ``hydra`` (or made from ``config`` as Hydra makes
+        it) and restored after, the run folder made, in it if
         ``hydra.job.chdir``, ``hydra.job.env_set`` in the environment, the callbacks'
         ``on_job_start`` and ``on_job_end`` around it; the task function's exception is the
         failed :class:`~hydra.core.utils.JobReturn`'s value."""
         hydra_config = HydraConfig.instance()
         previous = hydra_config.cfg
-        hydra_config.set_config(config)
+        if hydra is None:
+            hydra_config.set_config(config)
+        else:
+            hydra.hydra._set_parent(config)  # as set_config does: interpolations see the run
+            hydra_config.cfg = hydra
         try:
             out = Path(config.hydra.runtime.output_dir)
             out.mkdir(parents=True, exist_ok=True)

@@ -273,7 +273,7 @@ def test_a_run_config_is_hydras_own_composition(overrides, tmp_path):
             expected.hydra.runtime.output_dir = str(tmp_path / name)
         configs = tasks.RunConfigs(loader, master)
         configs(["seed=99", *overrides[1:]], "other")  # a run before it, sharing the groups
-        got = configs(overrides, name)
+        got, hydra = configs(overrides, name)
         # in a task, the task's own composition (no group chosen) is reused
         task = loader.load_sweep_config(master, ["hydra.sweep.subdir=.tasks/001-000000",
                                                  "hydra.output_subdir=null"])
@@ -282,15 +282,58 @@ def test_a_run_config_is_hydras_own_composition(overrides, tmp_path):
         try:
             task_cfg = OmegaConf.masked_copy(task, [k for k in task if k != "hydra"])
             in_task = tasks.RunConfigs(loader, master)
-            in_task.bases[()] = tasks._job_config(task_cfg)
-            seeded = in_task(overrides, name)
+            in_task.bases[()] = in_task.base(tasks._job_config(task_cfg))
+            seeded = in_task(overrides, name).config
         finally:
             HydraConfig.instance().cfg = previous
     assert OmegaConf.to_container(expected) == OmegaConf.to_container(got) == \
         OmegaConf.to_container(seeded)
+    assert OmegaConf.to_container(hydra) == {"hydra": OmegaConf.to_container(expected.hydra)}
     assert OmegaConf.to_yaml({k: v for k, v in expected.items() if k != "hydra"},
                              resolve=True) == \
         OmegaConf.to_yaml({k: v for k, v in got.items() if k != "hydra"}, resolve=True)
+
+
+def test_the_hydra_node_shared_by_runs_resolves_against_each_run(tmp_path):
+    """The runs of one choice of groups share HydraConfig's node (no copy per run): its
+    per-run fields and an interpolation into the run's config (``${seed}``) are each run's
+    own while that run runs, as with Hydra's own node; a run that overrides a ``hydra.``
+    key gets a node of its own and leaves the shared one as it was."""
+    from hydra import initialize_config_dir
+    from hydra._internal.callbacks import Callbacks
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.utils import JobStatus
+    from hydra.types import HydraContext, RunMode
+
+    from sim import experiments
+    from sim.api import CONFIG_DIR
+    from sim.config import register_configs
+
+    register_configs()
+    sweep.register_resolvers()
+    experiments.register()
+    seen: list[tuple[str, str, str]] = []
+
+    def task_function(cfg):
+        hc = HydraConfig.get()
+        seen.append((hc.job.id, hc.job.env_set.SEED, str(cfg.seed)))
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration(
+            "config", [f"hydra.sweep.dir={tmp_path}", "hydra.mode=MULTIRUN",
+                       "+hydra.job.env_set.SEED='${seed}'"], RunMode.MULTIRUN)
+        configs = tasks.RunConfigs(loader, master)
+        batch = tasks.RunBatch(task_function, master, HydraContext(loader, Callbacks()))
+        for seed, extra in ((1, []), (2, []), (3, ["hydra.job.env_set.SEED=own"]), (4, [])):
+            ret = batch.job(*configs([f"seed={seed}", *TINY, *extra], f"run{seed}"))
+            assert ret.status == JobStatus.COMPLETED, ret._return_value
+    assert seen == [("run1", "1", "1"), ("run2", "2", "2"), ("run3", "own", "3"),
+                    ("run4", "4", "4")]
+    assert len({id(configs(["seed=5", *TINY], "a").hydra),
+                id(configs(["seed=6", *TINY], "b").hydra)}) == 1
+    assert configs(["seed=7", *TINY, "hydra.job.env_set.SEED=x"], "c").hydra is None
 
 
 def test_a_run_of_a_sweep_records_the_sweeps_command_line(batched):

@@ -166,10 +166,14 @@ def _run_ray(jobs: list[Job], address: str, n_workers: int) -> list[JobReturn]:
     import ray
 
     started = not ray.is_initialized()
+    omp = os.environ.get("OMP_NUM_THREADS")
     if started:
         options: dict[str, Any] = {"address": address} if address else {"num_cpus": n_workers}
-        ray.init(**options, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+        if address:  # the workers of a running cluster: their environment set for this job
+            options["runtime_env"] = {"env_vars": {"OMP_NUM_THREADS": "1"}}
+        else:  # a local cluster's workers inherit it (a runtime env would start more workers)
+            os.environ["OMP_NUM_THREADS"] = "1"
+        ray.init(**options, include_dashboard=False, log_to_driver=False)
     remote = ray.remote(num_cpus=1, max_retries=0)(_call)
     refs = [remote.remote(job) for job in jobs]
     try:
@@ -187,3 +191,7 @@ def _run_ray(jobs: list[Job], address: str, n_workers: int) -> list[JobReturn]:
     finally:
         if started:
             ray.shutdown()
+            if omp is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = omp

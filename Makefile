@@ -113,7 +113,8 @@ bench-scale: venv
 	$(PY) -m benchmarks.bench_scale report
 	$(PY) -m benchmarks.bench_scale report --experiment buyer_stance
 	$(PY) -m benchmarks.bench_scale efficiency
-	$(PY) -m benchmarks.bench_scale efficiency --runs-per-task 20 --launchers slurm
+	$(PY) -m benchmarks.bench_scale efficiency --runs-per-task 20
+	$(PY) -m benchmarks.bench_scale overhead
 
 # A single-node SLURM cluster on this machine (root; apt installs slurm-wlm, munge, slurmdbd,
 # MariaDB), for hydra/launcher=submitit_slurm by hand: see docs/cluster.md.
